@@ -1,0 +1,138 @@
+"""The machinery of reverse mode: ``Function``, the grad mode switch, unbroadcast and toposort.
+
+A ``Function`` is one primitive: ``forward`` works on raw ndarrays and saves what ``backward``
+needs; ``backward`` receives the gradient of the output (``grad_output``) and returns one gradient
+per input, in order (``None`` for an input that needs none). The Tensor side lives in ``tensor.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+
+_grad_enabled = True
+
+
+class Function:
+    """Base class of the primitives in ``functions.py``.
+
+    ``parents`` are the input Tensors, ``needs_input_grad`` says which of them want a gradient.
+    ``save_for_backward`` keeps arrays for ``backward``; after ``backward`` they are released (the
+    graph keeps its shape for pictures, but a second backward through it is an error).
+    """
+
+    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "__dict__")
+
+    def __init__(self, parents: tuple, needs_input_grad: tuple):
+        self.parents = parents
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple | None = ()
+
+    def save_for_backward(self, *arrays: np.ndarray) -> None:
+        self.saved_tensors = arrays
+
+    def forward(self, *args: np.ndarray, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad_output: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop the saved arrays: the memory of a graph that has been backpropagated through."""
+        self.saved_tensors = None
+
+    @property
+    def released(self) -> bool:
+        return self.saved_tensors is None
+
+    @property
+    def name(self) -> str:
+        """The op's short name used in errors, traces and pictures (``"Mul"``, ``"Sigmoid"``)."""
+        return type(self).__name__
+
+
+# ----- grad mode -----
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return _grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (and decorator) that records no graph: for inference and weight updates.
+
+    Example:
+        >>> with no_grad():
+        ...     y = w * 2        # y.requires_grad is False
+    """
+
+    def __enter__(self) -> "no_grad":
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._prev
+
+
+# ----- graph helpers -----
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    The engine applies this to every gradient before it reaches a parent (``Tensor.backward``), so
+    no primitive has to remember broadcasting.
+
+    Example:
+        >>> unbroadcast(np.ones((4, 3)), (3,))
+        array([4., 4., 4.])
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if extra:
+        grad = grad.reshape(grad.shape[extra:])
+    if grad.shape != shape:
+        raise RuntimeError(f"internal error: gradient of shape {grad.shape} for a tensor of {shape}")
+    return grad
+
+
+def toposort(root: Any) -> list:
+    """Nodes that lead to ``root`` and need a gradient, every parent before its children.
+
+    Iterative (an explicit stack), so a chain of 100,000 ops does not hit Python's recursion limit.
+    """
+    order: list = []
+    visited: set = set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is not None:
+            for parent in ctx.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def op_error(fn_name: str, arrays: tuple, err: Exception) -> ValueError:
+    """A ValueError naming the op and the shapes it received, in place of numpy's message."""
+    shapes = " and ".join(str(getattr(a, "shape", ())) for a in arrays)
+    return ValueError(f"{fn_name} cannot combine shapes {shapes}: {err}")
+

@@ -1,0 +1,583 @@
+"""The primitives: one ``Function`` per op, forward and backward side by side.
+
+Every ``forward`` works on raw ndarrays; every ``backward`` returns one gradient per input, in
+order, *before* unbroadcasting (the engine reduces each gradient to its parent's shape). Where the
+derivative at a kink or the formula departs from the textbook, it is TensorFlow's choice, marked
+``# NOTE:`` (see keras-semantics.md section 9).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_es.autograd import Function
+from tinygrad_es.special import erfc
+
+# NOTE: SELU constants to full precision, as TensorFlow's kernel uses them.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _f32(value: float, dtype: np.dtype) -> float:
+    """A Python constant as TensorFlow casts it: rounded to float32 first, even in float64."""
+    # NOTE: TF converts Python floats to float32 tensors before casting (keras-semantics 8.2).
+    return float(np.float32(value)) if dtype == np.float64 else value
+
+
+# ----- binary arithmetic -----
+
+class Add(Function):
+    """Add: z = x + y.  dz/dx = 1, dz/dy = 1."""
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, grad_output):
+        return grad_output, grad_output
+
+
+class Sub(Function):
+    """Sub: z = x - y.  dz/dx = 1, dz/dy = -1."""
+
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, grad_output):
+        return grad_output, -grad_output if self.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    """Mul: z = x * y.  dz/dx = y, dz/dy = x."""
+
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x * y
+
+    def backward(self, grad_output):
+        x, y = self.saved_tensors
+        return (grad_output * y if self.needs_input_grad[0] else None,
+                grad_output * x if self.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """Div: z = x / y.  dz/dx = 1/y, dz/dy = -x/y²."""
+
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x / y
+
+    def backward(self, grad_output):
+        x, y = self.saved_tensors
+        # NOTE: TF's RealDiv gradient order: g/y and g * ((-x/y)/y).
+        return (grad_output / y if self.needs_input_grad[0] else None,
+                grad_output * (-x / y / y) if self.needs_input_grad[1] else None)
+
+
+class Pow(Function):
+    """Pow: z = x ** y.  dz/dx = y·x^(y-1), dz/dy = z·log(x) (0 where x <= 0, as in TF)."""
+
+    def forward(self, x, y):
+        out = x ** y
+        self.save_for_backward(x, y, out)
+        return out
+
+    def backward(self, grad_output):
+        x, y, out = self.saved_tensors
+        gx = grad_output * (y * x ** (y - 1)) if self.needs_input_grad[0] else None
+        gy = None
+        if self.needs_input_grad[1]:
+            positive = x > 0
+            gy = grad_output * out * np.where(positive, np.log(np.where(positive, x, 1)), 0)
+        return gx, gy
+
+
+class MatMul(Function):
+    """MatMul: Z = X @ Y (1-D, 2-D or batched).  dL/dX = G @ Yᵀ, dL/dY = Xᵀ @ G."""
+
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x @ y
+
+    def backward(self, grad_output):
+        x, y = self.saved_tensors
+        g = grad_output
+        if x.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if y.ndim == 1:
+            g = np.expand_dims(g, -1)
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            gx = g @ (np.swapaxes(y, -1, -2) if y.ndim > 1 else y[None, :])
+            if x.ndim == 1:
+                gx = gx[..., 0, :]
+        if self.needs_input_grad[1]:
+            gy = (np.swapaxes(x, -1, -2) if x.ndim > 1 else x[:, None]) @ g
+            if y.ndim == 1:
+                gy = gy[..., 0]
+        return gx, gy
+
+
+class Maximum(Function):
+    """Maximum: z = max(x, y).  dz/dx = [x >= y], dz/dy = [x < y]."""
+
+    def forward(self, x, y):
+        # NOTE: a tie sends all the gradient to the first input, as TF's Maximum gradient does.
+        self.save_for_backward(x >= y)
+        return np.maximum(x, y)
+
+    def backward(self, grad_output):
+        mask = self.saved_tensors[0]
+        return np.where(mask, grad_output, 0), np.where(mask, 0, grad_output)
+
+
+class Minimum(Function):
+    """Minimum: z = min(x, y).  dz/dx = [x <= y], dz/dy = [x > y]."""
+
+    def forward(self, x, y):
+        self.save_for_backward(x <= y)
+        return np.minimum(x, y)
+
+    def backward(self, grad_output):
+        mask = self.saved_tensors[0]
+        return np.where(mask, grad_output, 0), np.where(mask, 0, grad_output)
+
+
+class Where(Function):
+    """Where: z = cond ? x : y.  dz/dx = [cond], dz/dy = [not cond]; cond gets no gradient."""
+
+    def forward(self, cond, x, y):
+        self.cond = cond.astype(bool, copy=False)
+        return np.where(self.cond, x, y)
+
+    def backward(self, grad_output):
+        return None, np.where(self.cond, grad_output, 0), np.where(self.cond, 0, grad_output)
+
+
+# ----- unary math -----
+
+class Neg(Function):
+    """Neg: z = -x.  dz/dx = -1."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_output):
+        return -grad_output
+
+
+class Exp(Function):
+    """Exp: z = eˣ.  dz/dx = eˣ = z."""
+
+    def forward(self, x):
+        out = np.exp(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_output):
+        return grad_output * self.saved_tensors[0]
+
+
+class Log(Function):
+    """Log: z = ln x.  dz/dx = 1/x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.log(x)
+
+    def backward(self, grad_output):
+        return grad_output / self.saved_tensors[0]
+
+
+class Sqrt(Function):
+    """Sqrt: z = √x.  dz/dx = 1/(2√x) = 0.5/z."""
+
+    def forward(self, x):
+        out = np.sqrt(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_output):
+        return grad_output * 0.5 / self.saved_tensors[0]
+
+
+class Square(Function):
+    """Square: z = x².  dz/dx = 2x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * x
+
+    def backward(self, grad_output):
+        return grad_output * (2 * self.saved_tensors[0])
+
+
+class PowScalar(Function):
+    """PowScalar: z = xᵖ for a constant p.  dz/dx = p·x^(p-1)."""
+
+    def forward(self, x, p):
+        self.p = p
+        self.save_for_backward(x)
+        return x ** p
+
+    def backward(self, grad_output):
+        x = self.saved_tensors[0]
+        return grad_output * (self.p * x ** (self.p - 1))
+
+
+class Abs(Function):
+    """Abs: z = |x|.  dz/dx = sign(x), which is 0 at x = 0 (TF's choice)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.abs(x)
+
+    def backward(self, grad_output):
+        return grad_output * np.sign(self.saved_tensors[0])
+
+
+class Clip(Function):
+    """Clip: z = min(max(x, lo), hi).  dz/dx = 1 on [lo, hi] (endpoints included), else 0."""
+
+    def forward(self, x, lo, hi):
+        # NOTE: TF's clip_by_value passes the gradient at the bounds themselves.
+        self.save_for_backward((x >= lo) & (x <= hi))
+        return np.clip(x, lo, hi)
+
+    def backward(self, grad_output):
+        return np.where(self.saved_tensors[0], grad_output, 0)
+
+
+# ----- activations -----
+
+class Relu(Function):
+    """ReLU: z = max(x, 0).  dz/dx = [x > 0], so 0 at x = 0 (TF's choice)."""
+
+    def forward(self, x):
+        out = np.maximum(x, 0)
+        self.save_for_backward(x > 0)
+        return out
+
+    def backward(self, grad_output):
+        return np.where(self.saved_tensors[0], grad_output, 0)
+
+
+class Relu6(Function):
+    """ReLU6: z = min(max(x, 0), 6).  dz/dx = [0 < x < 6] (0 at both kinks, as TF)."""
+
+    def forward(self, x):
+        self.save_for_backward((x > 0) & (x < 6))
+        return np.clip(x, 0, 6)
+
+    def backward(self, grad_output):
+        return np.where(self.saved_tensors[0], grad_output, 0)
+
+
+class LeakyRelu(Function):
+    """LeakyReLU: z = x if x > 0 else a·x.  dz/dx = 1 if x > 0 else a (a at x = 0)."""
+
+    def forward(self, x, negative_slope):
+        self.a = _f32(negative_slope, x.dtype)  # NOTE: TF's alpha attribute is float32.
+        self.save_for_backward(x > 0)
+        return np.where(x > 0, x, x * self.a)
+
+    def backward(self, grad_output):
+        return np.where(self.saved_tensors[0], grad_output, grad_output * self.a)
+
+
+class Sigmoid(Function):
+    """Sigmoid: s(x) = 1/(1+e⁻ˣ).  ds/dx = s(x)(1-s(x))."""
+
+    def forward(self, x):
+        # Stable: e⁻|ˣ| never overflows; for x < 0, s(x) = eˣ/(1+eˣ).
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_output):
+        s = self.saved_tensors[0]
+        return grad_output * s * (1 - s)
+
+
+class Tanh(Function):
+    """Tanh: t(x) = (eˣ-e⁻ˣ)/(eˣ+e⁻ˣ).  dt/dx = 1 - t²."""
+
+    def forward(self, x):
+        out = np.tanh(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_output):
+        t = self.saved_tensors[0]
+        return grad_output * (1 - t * t)
+
+
+class Elu(Function):
+    """ELU: z = x if x > 0 else a(eˣ-1).  dz/dx = 1 if x > 0 else z + a (1 at x = 0)."""
+
+    def forward(self, x, alpha):
+        self.alpha = alpha
+        out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        self.save_for_backward(x > 0, out)
+        return out
+
+    def backward(self, grad_output):
+        positive, out = self.saved_tensors
+        return np.where(positive, grad_output, grad_output * (out + self.alpha))
+
+
+class Selu(Function):
+    """SELU: z = λx if x > 0 else λα(eˣ-1).  dz/dx = λ if x > 0 else z + λα (λ at x = 0).
+
+    λ = 1.0507009873554804934, α = 1.6732632423543772848 (Klambauer et al. 2017).
+    """
+
+    def forward(self, x):
+        neg = x < 0
+        out = np.where(neg, (SELU_SCALE * SELU_ALPHA) * np.expm1(np.minimum(x, 0)), SELU_SCALE * x)
+        self.save_for_backward(neg, out)
+        return out
+
+    def backward(self, grad_output):
+        neg, out = self.saved_tensors
+        return np.where(neg, grad_output * (out + SELU_SCALE * SELU_ALPHA), grad_output * SELU_SCALE)
+
+
+class Softplus(Function):
+    """Softplus: z = ln(1+eˣ), computed as max(x,0) + ln(1+e⁻|ˣ|).  dz/dx = s(x) (sigmoid)."""
+
+    def forward(self, x):
+        e = np.exp(-np.abs(x))
+        self.save_for_backward(x, e)
+        return np.maximum(x, 0) + np.log1p(e)
+
+    def backward(self, grad_output):
+        x, e = self.saved_tensors
+        return grad_output * np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Softsign(Function):
+    """Softsign: z = x/(1+|x|).  dz/dx = 1/(1+|x|)²."""
+
+    def forward(self, x):
+        d = 1 + np.abs(x)
+        self.save_for_backward(d)
+        return x / d
+
+    def backward(self, grad_output):
+        d = self.saved_tensors[0]
+        return grad_output / (d * d)
+
+
+class Silu(Function):
+    """SiLU / swish: z = x·s(x).  dz/dx = s(x)(1 + x(1-s(x)))."""
+
+    def forward(self, x):
+        e = np.exp(-np.abs(x))
+        s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.save_for_backward(x, s)
+        return x * s
+
+    def backward(self, grad_output):
+        x, s = self.saved_tensors
+        return grad_output * (s * (1 + x * (1 - s)))
+
+
+class Gelu(Function):
+    """GELU, exact: z = ½x·erfc(-x/√2).  dz/dx = ½erfc(-x/√2) + x·e^(-x²/2)/√(2π).
+
+    With ``approximate=True``: z = ½x(1 + tanh(√(2/π)(x + 0.044715x³))), differentiated exactly.
+    """
+
+    def forward(self, x, approximate):
+        self.approximate = approximate
+        if approximate:
+            # NOTE: TF casts 0.044715 through float32; 0.7978845608028654 stays exact.
+            c = _f32(0.044715, x.dtype)
+            inner = 0.7978845608028654 * (x + c * x ** 3)
+            t = np.tanh(inner)
+            self.save_for_backward(x, t)
+            self.c = c
+            return 0.5 * x * (1 + t)
+        # NOTE: 1/√2 goes through float32 in TF, so in float64 it is 0.70710676908493042.
+        k = _f32(0.7071067811865476, x.dtype)
+        cdf2 = erfc(-x * k)
+        self.save_for_backward(x, cdf2)
+        self.k = k
+        return 0.5 * x * cdf2
+
+    def backward(self, grad_output):
+        x, aux = self.saved_tensors
+        if self.approximate:
+            t = aux
+            dinner = 0.7978845608028654 * (1 + 3 * self.c * x * x)
+            return grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+        # d/dx erfc(-kx) = 2k/√π · e^(-k²x²)
+        pdf = (2 * self.k / np.sqrt(np.pi)) * np.exp(-(self.k * x) ** 2)
+        return grad_output * (0.5 * aux + 0.5 * x * pdf)
+
+
+class Softmax(Function):
+    """Softmax: sᵢ = e^(xᵢ-max) / Σⱼ e^(xⱼ-max).  dL/dx = s ⊙ (g - Σ g⊙s)."""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_output):
+        s = self.saved_tensors[0]
+        return s * (grad_output - (grad_output * s).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """LogSoftmax: zᵢ = xᵢ - max - ln Σⱼ e^(xⱼ-max).  dL/dx = g - softmax(x)·Σ g."""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_output):
+        softmax = np.exp(self.saved_tensors[0])
+        return grad_output - softmax * grad_output.sum(axis=self.axis, keepdims=True)
+
+
+# ----- reductions -----
+
+def _expand_reduced(grad: np.ndarray, axis, keepdims: bool, shape: tuple) -> np.ndarray:
+    """Put back the axes a reduction removed, so the gradient broadcasts against the input."""
+    if axis is not None and not keepdims:
+        grad = np.expand_dims(grad, axis)
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    """Sum: z = Σᵢ xᵢ (over axis).  dz/dxᵢ = 1."""
+
+    def forward(self, x, axis, keepdims):
+        self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    def backward(self, grad_output):
+        return _expand_reduced(grad_output, self.axis, self.keepdims, self.shape)
+
+
+class Mean(Function):
+    """Mean: z = (1/n) Σᵢ xᵢ (over axis).  dz/dxᵢ = 1/n."""
+
+    def forward(self, x, axis, keepdims):
+        self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
+        out = np.mean(x, axis=axis, keepdims=keepdims)
+        self.n = x.size // max(out.size, 1) if x.size else 1
+        return out
+
+    def backward(self, grad_output):
+        return _expand_reduced(grad_output / self.n, self.axis, self.keepdims, self.shape)
+
+
+class Max(Function):
+    """Max: z = maxᵢ xᵢ (over axis).  dz/dxᵢ = [xᵢ = z] / (number of ties), as in TF."""
+
+    def forward(self, x, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+        out = np.max(x, axis=axis, keepdims=True)
+        mask = x == out
+        self.save_for_backward(mask / mask.sum(axis=axis, keepdims=True))
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    def backward(self, grad_output):
+        share = self.saved_tensors[0]
+        return share * _expand_reduced(grad_output, self.axis, self.keepdims, share.shape)
+
+
+class Min(Max):
+    """Min: z = minᵢ xᵢ (over axis).  dz/dxᵢ = [xᵢ = z] / (number of ties), as in TF."""
+
+    def forward(self, x, axis, keepdims):
+        return -super().forward(-x, axis, keepdims)
+
+
+# ----- movement -----
+
+class Reshape(Function):
+    """Reshape: the same numbers in a new shape.  The gradient is reshaped back."""
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, grad_output):
+        return grad_output.reshape(self.in_shape)
+
+
+class Transpose(Function):
+    """Transpose: permute the axes.  The gradient is permuted back by the inverse permutation."""
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return np.transpose(x, axes)
+
+    def backward(self, grad_output):
+        if self.axes is None:
+            return np.transpose(grad_output)
+        return np.transpose(grad_output, np.argsort(self.axes))
+
+
+class BroadcastTo(Function):
+    """BroadcastTo: repeat along new or size-1 axes.  The engine sums the gradient back."""
+
+    def forward(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, grad_output):
+        return grad_output
+
+
+class GetItem(Function):
+    """Indexing: z = x[idx].  dL/dx scatters g into zeros; repeated indices accumulate."""
+
+    def forward(self, x, idx):
+        self.idx, self.shape = idx, x.shape
+        return x[idx]
+
+    def backward(self, grad_output):
+        grad = np.zeros(self.shape, dtype=grad_output.dtype)
+        if _is_basic_index(self.idx):
+            grad[self.idx] = grad_output  # slices never repeat an element
+        else:
+            np.add.at(grad, self.idx, grad_output)
+        return grad
+
+
+def _is_basic_index(idx) -> bool:
+    """True for indices made of ints, slices, None and Ellipsis only (no arrays, no lists)."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+
+
+class Concatenate(Function):
+    """Concatenate along an axis.  The gradient is split back at the same places."""
+
+    def forward(self, *xs, axis):
+        self.axis = axis
+        self.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, grad_output):
+        return tuple(np.split(grad_output, self.splits, axis=self.axis))
+
+
+class Stack(Function):
+    """Stack along a new axis.  Each input gets its slice of the gradient."""
+
+    def forward(self, *xs, axis):
+        self.axis = axis
+        return np.stack(xs, axis=axis)
+
+    def backward(self, grad_output):
+        return tuple(np.moveaxis(grad_output, self.axis, 0))
