@@ -1,0 +1,103 @@
+"""2-D test functions for optimizers, written with Tensor ops so that backprop differentiates them.
+
+Each takes a Tensor ``w`` whose last axis holds the two coordinates (``w[..., 0]``, ``w[..., 1]``)
+and returns a Tensor of the leading shape: a scalar for one point of shape (2,) (what an optimizer
+moves), a grid for shape (n, m, 2) (what a contour plot draws).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from tinygrad_es.tensor import Tensor
+
+__all__ = ["course_surface", "cubic", "rosenbrock", "squares", "Surface", "SURFACES", "get"]
+
+
+def course_surface(w: Tensor) -> Tensor:
+    """The course's surface (MATLAB's ``peaks``):
+    3(1−w0)²e^(−w0²−(w1+1)²) − 10(w0/5 − w0³ − w1⁵)e^(−w0²−w1²) − ⅓e^(−(w0+1)²−w1²).
+
+    Lowest point ≈ (0.2283, −1.6255), value ≈ −6.5511; the course starts at (−0.35, −0.67).
+
+    Example:
+        >>> float(course_surface(Tensor([0.0, 0.0])))     # 3/e - 1/(3e) = 0.981...
+        0.9810...
+    """
+    w0, w1 = w[..., 0], w[..., 1]
+    a = 3 * (1 - w0) ** 2 * (-(w0 ** 2) - (w1 + 1) ** 2).exp()
+    b = 10 * (w0 / 5 - w0 ** 3 - w1 ** 5) * (-(w0 ** 2) - w1 ** 2).exp()
+    c = (-((w0 + 1) ** 2) - w1 ** 2).exp() / 3
+    return a - b - c
+
+
+def cubic(w: Tensor) -> Tensor:
+    """f = x³ − y³ + 3x² + 3y² − 9x: a local minimum −5 at (1, 0), saddles at (1, 2) and
+    (−3, 0), a local maximum at (−3, 2); unbounded below (x → −∞).
+
+    Example:
+        >>> float(cubic(Tensor([1.0, 0.0])))
+        -5.0
+    """
+    x, y = w[..., 0], w[..., 1]
+    return x ** 3 - y ** 3 + 3 * x ** 2 + 3 * y ** 2 - 9 * x
+
+
+def rosenbrock(w: Tensor, a: float = 1.0, b: float = 100.0) -> Tensor:
+    """Rosenbrock's banana valley (a − x)² + b(y − x²)²: minimum 0 at (a, a²).
+
+    Example:
+        >>> float(rosenbrock(Tensor([1.0, 1.0])))
+        0.0
+    """
+    x, y = w[..., 0], w[..., 1]
+    return (a - x) ** 2 + b * (y - x ** 2) ** 2
+
+
+def squares(w: Tensor) -> Tensor:
+    """Σ wᵢ² over the last axis: x² for shape (1,), the round bowl x² + y² for shape (2,).
+
+    Example:
+        >>> float(squares(Tensor([3.0, 4.0])))
+        25.0
+    """
+    return (w ** 2).sum(axis=-1)
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A test function with the view and the starting point its pictures use."""
+
+    name: str
+    fn: Callable[[Tensor], Tensor]
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    start: tuple[float, float]
+    minimum: tuple[float, float]
+    log: bool = False  # contour levels on log(1 + f − min f): for steep valleys
+
+    def __call__(self, w: Tensor) -> Tensor:
+        return self.fn(w)
+
+
+SURFACES = {
+    "course": Surface("course", course_surface, (-3.0, 3.0), (-3.0, 3.0), (-0.35, -0.67),
+                      (0.22827892, -1.62553496)),
+    "cubic": Surface("cubic", cubic, (-1.0, 2.5), (-1.5, 3.0), (0.5, 0.5), (1.0, 0.0)),
+    "rosenbrock": Surface("rosenbrock", rosenbrock, (-2.0, 2.0), (-1.0, 3.0), (-1.2, 1.0),
+                          (1.0, 1.0), log=True),
+    "squares": Surface("squares", squares, (-2.0, 2.0), (-2.0, 2.0), (1.5, 1.0), (0.0, 0.0)),
+}
+
+
+def get(name: str) -> Surface:
+    """A surface of :data:`SURFACES` by name.
+
+    Example:
+        >>> get("cubic").minimum
+        (1.0, 0.0)
+    """
+    if name not in SURFACES:
+        raise ValueError(f"unknown surface {name!r}; expected one of {sorted(SURFACES)}")
+    return SURFACES[name]
