@@ -69,11 +69,14 @@ PARITY_TOL = {"float32": 1e-6, "float64": 1e-12}
 
 
 @pytest.fixture(autouse=True)
-def _restore_floatx():
-    """Every test starts and ends in float32, whatever it switched to."""
+def _restore_global_state():
+    """Every test starts and ends in float32 with gradient recording on, whatever it changed."""
+    from tinygrad_es import autograd
+
     config.set_floatx("float32")
     yield
     config.set_floatx("float32")
+    autograd._grad_enabled = True
 
 
 def max_abs_diff(a, b) -> float:

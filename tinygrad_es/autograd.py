@@ -68,15 +68,18 @@ class no_grad(contextlib.ContextDecorator):
         ...     y = w * 2        # y.requires_grad is False
     """
 
+    def __init__(self) -> None:
+        self._prev: list[bool] = []  # a stack: a decorated function may re-enter (recursion)
+
     def __enter__(self) -> "no_grad":
         global _grad_enabled
-        self._prev = _grad_enabled
+        self._prev.append(_grad_enabled)
         _grad_enabled = False
         return self
 
     def __exit__(self, *exc: object) -> None:
         global _grad_enabled
-        _grad_enabled = self._prev
+        _grad_enabled = self._prev.pop()
 
 
 # ----- graph helpers -----
@@ -102,7 +105,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if extra:
         grad = grad.reshape(grad.shape[extra:])
     if grad.shape != shape:
-        raise RuntimeError(f"internal error: gradient of shape {grad.shape} for a tensor of {shape}")
+        raise RuntimeError(
+            f"internal error: gradient of shape {grad.shape} for a tensor of shape {shape}")
     return grad
 
 
@@ -110,29 +114,31 @@ def toposort(root: Any) -> list:
     """Nodes that lead to ``root`` and need a gradient, every parent before its children.
 
     Iterative (an explicit stack), so a chain of 100,000 ops does not hit Python's recursion limit.
+    A node goes into ``order`` once all its parents are in it (depth-first post-order).
     """
     order: list = []
-    visited: set = set()
-    stack = [(root, False)]
+    visited = {root}
+    stack = [root]
     while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        node = stack[-1]
         ctx = node._ctx
         if ctx is not None:
             for parent in ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+                if parent.requires_grad and parent not in visited:
+                    visited.add(parent)
+                    stack.append(parent)
+                    break
+            else:
+                order.append(stack.pop())
+        else:
+            order.append(stack.pop())
     return order
 
 
 def op_error(fn_name: str, arrays: tuple, err: Exception) -> ValueError:
     """A ValueError naming the op and the shapes it received, in place of numpy's message."""
     shapes = " and ".join(str(getattr(a, "shape", ())) for a in arrays)
+    if len(arrays) == 1:
+        return ValueError(f"{fn_name} received a tensor of shape {shapes}: {err}")
     return ValueError(f"{fn_name} cannot combine shapes {shapes}: {err}")
 

@@ -16,6 +16,8 @@ from tinygrad_es.special import erfc
 # NOTE: SELU constants to full precision, as TensorFlow's kernel uses them.
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
+SELU_SCALE_ALPHA = 1.7580993408473768599402175208123  # λα as TF's kernel spells it (not λ*α)
+_SQRT_PI = float(np.sqrt(np.pi))  # a Python float: np.float64 would make float32 grads float64
 
 
 def _f32(value: float, dtype: np.dtype) -> float:
@@ -101,10 +103,10 @@ class MatMul(Function):
     def backward(self, grad_output):
         x, y = self.saved_tensors
         g = grad_output
+        if y.ndim == 1:  # put back the axes matmul dropped: the column of y first, then x's row
+            g = np.expand_dims(g, -1)
         if x.ndim == 1:
             g = np.expand_dims(g, -2)
-        if y.ndim == 1:
-            g = np.expand_dims(g, -1)
         gx = gy = None
         if self.needs_input_grad[0]:
             gx = g @ (np.swapaxes(y, -1, -2) if y.ndim > 1 else y[None, :])
@@ -290,7 +292,7 @@ class Sigmoid(Function):
     def forward(self, x):
         # Stable: e⁻|ˣ| never overflows; for x < 0, s(x) = eˣ/(1+eˣ).
         e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        out = np.where(x >= 0, 1, e) / (1 + e)
         self.save_for_backward(out)
         return out
 
@@ -327,20 +329,21 @@ class Elu(Function):
 
 
 class Selu(Function):
-    """SELU: z = λx if x > 0 else λα(eˣ-1).  dz/dx = λ if x > 0 else z + λα (λ at x = 0).
+    """SELU: z = λx if x > 0 else λα(eˣ-1).  dz/dx = λ if z >= 0 else z + λα (λ at x = 0).
 
     λ = 1.0507009873554804934, α = 1.6732632423543772848 (Klambauer et al. 2017).
     """
 
     def forward(self, x):
-        neg = x < 0
-        out = np.where(neg, (SELU_SCALE * SELU_ALPHA) * np.expm1(np.minimum(x, 0)), SELU_SCALE * x)
-        self.save_for_backward(neg, out)
+        # NOTE: TF's kernel computes eˣ-1 (not expm1) and its gradient picks the branch by the sign
+        # of the *output*: in float32 a tiny negative x (eˣ rounds to 1, so z = 0) gets λ, as here.
+        out = np.where(x < 0, SELU_SCALE_ALPHA * (np.exp(np.minimum(x, 0)) - 1), SELU_SCALE * x)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad_output):
-        neg, out = self.saved_tensors
-        return np.where(neg, grad_output * (out + SELU_SCALE * SELU_ALPHA), grad_output * SELU_SCALE)
+        out = self.saved_tensors[0]
+        return np.where(out < 0, grad_output * (out + SELU_SCALE_ALPHA), grad_output * SELU_SCALE)
 
 
 class Softplus(Function):
@@ -413,7 +416,7 @@ class Gelu(Function):
             dinner = 0.7978845608028654 * (1 + 3 * self.c * x * x)
             return grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
         # d/dx erfc(-kx) = 2k/√π · e^(-k²x²)
-        pdf = (2 * self.k / np.sqrt(np.pi)) * np.exp(-(self.k * x) ** 2)
+        pdf = (2 * self.k / _SQRT_PI) * np.exp(-(self.k * x) ** 2)
         return grad_output * (0.5 * aux + 0.5 * x * pdf)
 
 
@@ -472,11 +475,13 @@ class Mean(Function):
 
     def forward(self, x, axis, keepdims):
         self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
-        out = np.mean(x, axis=axis, keepdims=keepdims)
+        out = np.add.reduce(x, axis=axis, keepdims=keepdims)  # np.mean's sum, minus its wrapper
         self.n = x.size // max(out.size, 1) if x.size else 1
-        return out
+        return out / self.n
 
     def backward(self, grad_output):
+        if self.axis is None:
+            return np.full(self.shape, grad_output / self.n, dtype=grad_output.dtype)
         return _expand_reduced(grad_output / self.n, self.axis, self.keepdims, self.shape)
 
 
@@ -486,7 +491,7 @@ class Max(Function):
     def forward(self, x, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
         out = np.max(x, axis=axis, keepdims=True)
-        mask = x == out
+        mask = (x == out).astype(x.dtype)  # in x's dtype, so the gradient stays float32 in float32
         self.save_for_backward(mask / mask.sum(axis=axis, keepdims=True))
         return out if keepdims else np.squeeze(out, axis=axis)
 

@@ -22,7 +22,9 @@ def numerical_grad(fn: Callable[..., Any], x: Any, h: float = 1e-6,
     """d fn / d x by finite differences, for a scalar-valued ``fn`` of one array.
 
     Args:
-        fn: maps an ndarray shaped like ``x`` to a number (or a one-element array/Tensor).
+        fn: maps an ndarray shaped like ``x`` to a number (or a one-element array/Tensor). It
+            receives float64; keep it there (``Tensor(v, dtype="float64")``): a float32 Tensor
+            would round away a nudge of 1e-6.
         x: the point; not modified.
         h: the nudge.
         method: ``"central"`` (f(x+h) - f(x-h)) / 2h, error O(h²), two passes per entry; or
@@ -76,11 +78,13 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6, atol: 
         numeric = numerical_grad(scalar_fn, arr, eps)
         analytic = leaf.grad if leaf.grad is not None else np.zeros_like(arr)
         err = np.abs(analytic - numeric)
-        bad = err > atol + rtol * np.abs(numeric)
+        bad = ~(err <= atol + rtol * np.abs(numeric))  # a NaN or inf on either side fails too
         if bad.any():
-            worst = np.unravel_index(np.argmax(err - rtol * np.abs(numeric)), arr.shape)
+            excess = np.where(np.isnan(err), np.inf, err - rtol * np.abs(numeric))
+            worst = np.unravel_index(np.argmax(excess), arr.shape)
             raise GradcheckError(
-                f"gradient of input {k} (shape {arr.shape}) is wrong at index {tuple(map(int, worst))}: "
+                f"gradient of input {k} (shape {arr.shape}) is wrong at index "
+                f"{tuple(map(int, worst))}: "
                 f"backprop {analytic[worst]:.10g}, finite differences {numeric[worst]:.10g} "
                 f"(|diff| {err[worst]:.3g} > atol {atol} + rtol {rtol}·|numeric|); "
                 f"{int(bad.sum())} of {arr.size} entries fail")

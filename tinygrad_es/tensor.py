@@ -45,17 +45,25 @@ class Tensor:
                  name: str | None = None):
         if isinstance(data, Tensor):
             data = data.data
+        if dtype is not None:
+            try:
+                dtype = np.dtype(dtype)
+            except TypeError:
+                raise TypeError(f"Tensor received dtype={dtype!r}, which is not a numpy dtype "
+                                "(expected e.g. 'float32' or np.float64)") from None
         try:
-            arr = np.array(data, dtype=dtype if dtype is not None else None)
+            arr = np.array(data, dtype=dtype)
         except (TypeError, ValueError) as err:
-            raise TypeError(f"Tensor expects numeric data, received {_describe(data)}: {err}") from None
+            raise TypeError(
+                f"Tensor expects numeric data, received {_describe(data)}: {err}") from None
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"Tensor expects numeric data, received {_describe(data)} "
                             f"(numpy dtype {arr.dtype})")
         if dtype is None:
             arr = arr.astype(config.floatx(), copy=False)
         if requires_grad and arr.dtype.kind != "f":
-            raise TypeError(f"only float tensors can require a gradient, received dtype {arr.dtype}")
+            raise TypeError(
+                f"only float tensors can require a gradient, received dtype {arr.dtype}")
         self.data: np.ndarray = arr
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
@@ -167,23 +175,29 @@ class Tensor:
             if grad.shape != self.shape:
                 raise ValueError(f"backward() received grad of shape {grad.shape} for a tensor of "
                                  f"shape {self.shape}; they must match")
-        grads = {id(self): grad}
+        grads = {self: grad}  # tensors hash by identity
+        handed = {id(grad)}  # arrays already visible as some .grad (or the caller's): not reusable
         for node in reversed(toposort(self)):
-            g = grads.pop(id(node), None)
+            g = grads.pop(node, None)
             if g is None:
                 continue
             ctx = node._ctx
-            if ctx is None:  # a leaf: accumulate, never assign
-                if not g.flags.writeable or g.dtype != node.data.dtype:
-                    g = g.astype(node.data.dtype)
-                node.grad = g if node.grad is None else node.grad + g
+            if ctx is None:  # a leaf: accumulate, never assign; its own array, aliased by no one
+                if node.grad is not None:
+                    node.grad = (node.grad + g).astype(node.data.dtype, copy=False)
+                elif id(g) in handed or g.dtype != node.data.dtype or not g.flags.writeable:
+                    node.grad = np.array(g, dtype=node.data.dtype)  # copy only what is shared
+                else:
+                    node.grad = g
+                handed.add(id(node.grad))
                 continue
             if ctx.saved_tensors is None:
                 raise RuntimeError(
-                    f"Trying to backward through the graph a second time (at {ctx.name}): its saved "
-                    "values were freed after the first backward. Pass retain_graph=True to the "
-                    "first backward() if you need to backpropagate twice.")
+                    f"Trying to backward through the graph a second time (at {ctx.name}): its "
+                    "saved values were freed after the first backward. Pass retain_graph=True to "
+                    "the first backward() if you need to backpropagate twice.")
             node.grad = g
+            handed.add(id(g))
             parent_grads = ctx.backward(g)
             if not isinstance(parent_grads, tuple):
                 parent_grads = (parent_grads,)
@@ -192,9 +206,8 @@ class Tensor:
                     continue
                 if pg.shape != parent.data.shape:
                     pg = unbroadcast(pg, parent.data.shape)
-                key = id(parent)
-                prev = grads.get(key)
-                grads[key] = pg if prev is None else prev + pg
+                prev = grads.get(parent)
+                grads[parent] = pg if prev is None else prev + pg
             if not retain_graph:
                 ctx.release()
 
@@ -367,7 +380,11 @@ class Tensor:
         return _apply(F.Transpose, self, axes=axes or None)
 
     def expand_dims(self, axis: int) -> Tensor:
-        return self.reshape(np.expand_dims(self.data, axis).shape)
+        try:
+            shape = np.expand_dims(self.data, axis).shape
+        except ValueError as err:  # numpy's AxisError
+            raise ValueError(f"expand_dims(axis={axis}) on shape {self.shape}: {err}") from None
+        return self.reshape(shape)
 
     def squeeze(self, axis: Axis = None) -> Tensor:
         try:
@@ -378,6 +395,9 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0) -> Tensor:
         """Merge the axes from ``start_dim`` on into one (``start_dim=1`` keeps the batch axis)."""
+        if not -max(self.ndim, 1) <= start_dim < max(self.ndim, 1):
+            raise ValueError(f"flatten(start_dim={start_dim}) on shape {self.shape}: start_dim "
+                             f"must be an axis of the tensor")
         return self.reshape(self.shape[:start_dim] + (-1,))
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
@@ -436,7 +456,7 @@ def minimum(x: Any, y: Any) -> Tensor:
 
 def _apply(fn: type[autograd.Function], *tensors: Tensor, **kwargs: Any) -> Tensor:
     """Run ``fn`` forward on the tensors' data and, if any needs a gradient, record it."""
-    needs = tuple(t.requires_grad for t in tensors)
+    needs = tuple([t.requires_grad for t in tensors])
     ctx = fn(tensors, needs)
     try:
         out = ctx.forward(*[t.data for t in tensors], **kwargs)
@@ -444,6 +464,8 @@ def _apply(fn: type[autograd.Function], *tensors: Tensor, **kwargs: Any) -> Tens
         raise op_error(fn.__name__, tuple(t.data for t in tensors), err) from None
     except IndexError as err:
         raise IndexError(f"{fn.__name__}: {err} (tensor shape {tensors[0].shape})") from None
+    if out.__class__ is not np.ndarray:  # numpy returns scalars for 0-d results; keep ndarrays
+        out = np.asarray(out)
     if autograd._grad_enabled and True in needs:
         return Tensor._make(out, ctx, True)
     return Tensor._make(out, None, False)
