@@ -1,0 +1,602 @@
+"""The optimizer base class: the loop every Keras optimizer runs, with one ``update_step`` per rule.
+
+One ``apply(grads, variables)`` call does, in Keras's order (keras-semantics §1.1):
+
+1. drop the pairs whose gradient is ``None``;
+2. divide by ``loss_scale_factor``;
+3. with ``gradient_accumulation_steps=K``: add to the accumulators and stop, except every K-th call,
+   which averages ``(g + acc) / K``, runs 4-6 and zeroes the accumulators;
+4. clip (``clipnorm`` per tensor, ``global_clipnorm`` over all, or ``clipvalue``);
+5. decoupled weight decay ``w <- w - w * wd * lr``;
+6. ``update_step(grad, variable, learning_rate)`` for each variable, in order;
+7. the moving average of the weights (``use_ema``), overwriting them every
+   ``ema_overwrite_frequency`` steps;
+8. ``iterations += 1``.
+
+A custom optimizer is a subclass with ``build`` (create the state) and ``update_step`` (one
+variable, in place on ``variable.data``). Classic momentum, v = γ·v + η·∇, θ = θ − v::
+
+    class ClassicMomentum(Optimizer):
+        def __init__(self, learning_rate=0.01, gamma=0.9, **kwargs):
+            super().__init__(learning_rate, **kwargs)
+            self.gamma = gamma
+
+        def build(self, variables):
+            if self.built:
+                return
+            super().build(variables)
+            self.velocities = self.add_optimizer_variables(variables, "velocity")
+
+        def update_step(self, grad, variable, learning_rate):
+            v = self.velocities[self._get_variable_index(variable)]
+            v *= self.gamma              # v = γ·v + η·∇, in place: v is the optimizer's state
+            v += learning_rate * grad
+            variable.data -= v           # θ = θ − v
+
+        def get_config(self):
+            return {**super().get_config(), "gamma": self.gamma}
+
+``opt.slots(w)`` then shows ``{"velocity": ...}`` for a learner to print step by step.
+
+Precision: state takes the variable's dtype; ``learning_rate`` reaches ``update_step`` as a numpy
+scalar of that dtype. A float learning rate is stored in ``floatx()`` at construction, as Keras's
+Variable is (float32 mode: ``SGD(0.001).learning_rate == float(np.float32(0.001))``). Where Keras
+casts a Python float with ``ops.cast`` it goes through float32 even in float64 mode; the optimizers
+do the same with :meth:`Optimizer._cast` and say so in a ``# NOTE:``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+import warnings
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from tinygrad_es import config
+from tinygrad_es.optimizers import schedules as schedules_module
+from tinygrad_es.optimizers.schedules import LearningRateSchedule
+
+_NAME_COUNTS: dict[str, int] = {}
+_CAST_CACHE: dict = {}
+
+
+def _auto_name(class_name: str) -> str:
+    """Keras's snake_case name with a global counter: ``adam``, ``adam_1``, ``rm_sprop``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    count = _NAME_COUNTS.get(name, 0)
+    _NAME_COUNTS[name] = count + 1
+    return name if count == 0 else f"{name}_{count}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_number(name: str, value: Any, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """Validate a hyperparameter at construction and return it as a Python float.
+
+    Raises TypeError for a non-number and ValueError outside ``[low, high]`` (``low_open`` /
+    ``high_open`` exclude the ends); both messages say what was received.
+
+    Example:
+        >>> check_number("beta_1", 0.9, 0.0, 1.0, high_open=True)
+        0.9
+    """
+    if not _is_number(value):
+        raise TypeError(f"`{name}` must be a number, received {name}={value!r} "
+                        f"of type {type(value).__name__}")
+    value = float(value)
+    bad_low = low is not None and (value <= low if low_open else value < low)
+    bad_high = high is not None and (value >= high if high_open else value > high)
+    if bad_low or bad_high or value != value:
+        interval = (f"{'(' if low_open else '['}{low if low is not None else '-inf'}, "
+                    f"{high if high is not None else 'inf'}{')' if high_open else ']'}")
+        raise ValueError(f"`{name}` must be in {interval}, received {name}={value!r}")
+    return value
+
+
+def _unwrap(grad: Any, w: np.ndarray) -> np.ndarray:
+    """A gradient as an ndarray of the variable's dtype and shape (never modified in place)."""
+    if type(grad) is not np.ndarray:
+        data = getattr(grad, "data", None)
+        grad = data if isinstance(data, np.ndarray) else np.asarray(grad)
+    if grad.dtype != w.dtype:
+        grad = grad.astype(w.dtype)
+    if grad.shape != w.shape:
+        raise ValueError(f"A gradient of shape {grad.shape} was given for a variable of shape "
+                         f"{w.shape}")
+    return grad
+
+
+class Optimizer:
+    """Base class of the optimizers: the Keras loop around one ``update_step`` per variable.
+
+    Args:
+        learning_rate: A non-negative number, a :class:`LearningRateSchedule` (called with the
+            step count) or a callable with no arguments (called every step). Unlike Keras, an
+            int or numpy float is accepted (``SGD(1)``); a non-number is a TypeError (Keras:
+            ValueError), a negative or NaN rate a ValueError.
+        weight_decay: If set, ``w <- w - w * weight_decay * lr`` before every update (decoupled,
+            biases included unless :meth:`exclude_from_weight_decay` says otherwise).
+        clipnorm: Clip each gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm. At most one of the
+            three clipping options may be set.
+        use_ema: Keep an exponential moving average of the weights (see
+            :meth:`finalize_variable_values`).
+        ema_momentum: ``a <- m * a + (1 - m) * w`` after every update (``m = 0`` on the first).
+        ema_overwrite_frequency: Copy the average into the weights every this many updates.
+        loss_scale_factor: Gradients are divided by it (the loss was multiplied by it).
+        gradient_accumulation_steps: Update only every this many calls, with the mean gradient.
+        name: The optimizer's name (default: snake_case class name with a counter, as Keras).
+
+    Example:
+        >>> from tinygrad_es.optimizers import SGD
+        >>> from tinygrad_es.tensor import Tensor
+        >>> w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+        >>> opt = SGD(learning_rate=0.1)
+        >>> opt.apply([np.array([1.0, -1.0])], [w]); w.data
+        array([0.9, 2.1], dtype=float32)
+    """
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.")
+        if kwargs:
+            raise ValueError(f"{type(self).__name__}: argument(s) not recognized: {kwargs}")
+        clip_set = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                   ("global_clipnorm", global_clipnorm)) if v is not None]
+        if len(clip_set) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}")
+        for key, value in (("weight_decay", weight_decay), ("clipnorm", clipnorm),
+                           ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
+            if value is not None:
+                check_number(key, value, 0.0)
+        if loss_scale_factor is not None:
+            check_number("loss_scale_factor", loss_scale_factor, 0.0, low_open=True)
+        if gradient_accumulation_steps and (
+                not isinstance(gradient_accumulation_steps, numbers.Integral)
+                or gradient_accumulation_steps < 2):
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps!r}")
+        if use_ema:
+            check_number("ema_momentum", ema_momentum, 0.0, 1.0)
+            if ema_overwrite_frequency and (
+                    not isinstance(ema_overwrite_frequency, numbers.Integral)
+                    or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency!r}")
+        self.name = name if name is not None else _auto_name(type(self).__name__)
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.global_clipnorm = global_clipnorm
+        self.clipvalue = clipvalue
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.built = False
+        self._iterations = 0
+        self._lr_dtype = np.dtype(config.floatx())
+        self._learning_rate: Any = None
+        self.learning_rate = learning_rate
+        self._variables: list = []
+        self._index: dict[int, int] = {}
+        self._state: dict[str, np.ndarray] = {}
+        self._slots: list[dict[str, np.ndarray]] = []
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern: re.Pattern | None = None
+        self._decay_mask: list[bool] | None = None
+
+    # ----- learning rate and step count -----
+
+    @property
+    def iterations(self) -> int:
+        """Updates done so far (with gradient accumulation: calls // K, as Keras reports)."""
+        if self.gradient_accumulation_steps:
+            return self._iterations // self.gradient_accumulation_steps
+        return self._iterations
+
+    @property
+    def learning_rate(self) -> float:
+        """The current learning rate as a float (a schedule is evaluated at the current step)."""
+        return float(self._current_learning_rate())
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if isinstance(value, LearningRateSchedule) or callable(value):
+            self._learning_rate = value
+            return
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            raise TypeError(
+                f"{type(self).__name__} was created with a LearningRateSchedule "
+                f"({self._learning_rate!r}), so its learning rate cannot be set to {value!r}. "
+                "Create the optimizer with a float learning_rate to make it settable.")
+        if not _is_number(value):
+            raise TypeError(
+                "`learning_rate` must be a number, a LearningRateSchedule or a callable, "
+                f"received learning_rate={value!r} of type {type(value).__name__}")
+        if not value >= 0 or value == float("inf"):
+            raise ValueError(f"`learning_rate` must be a finite number >= 0, "
+                             f"received learning_rate={value!r}")
+        # NOTE: Keras keeps the rate in a floatx Variable: in float32 mode 0.001 is 0.0010000000475.
+        self._learning_rate = self._lr_dtype.type(value)
+
+    def _current_learning_rate(self):
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            return lr(self._iterations)
+        if callable(lr):
+            return lr()
+        return lr
+
+    @staticmethod
+    def _cast(value: Any, dtype: np.dtype) -> Any:
+        """Keras's ``ops.cast(value, dtype)``: a Python float is rounded to float32 on the way.
+
+        Example:
+            >>> float(Optimizer._cast(0.9, np.dtype("float64")))
+            0.8999999761581421
+        """
+        if type(value) is float:
+            key = (value, dtype)
+            cached = _CAST_CACHE.get(key)
+            if cached is None:
+                if len(_CAST_CACHE) > 4096:  # a callable learning rate gives a new float per step
+                    _CAST_CACHE.clear()
+                cached = _CAST_CACHE[key] = dtype.type(np.float32(value))
+            return cached
+        if isinstance(value, (int, np.generic)):
+            return dtype.type(value)
+        return dtype.type(np.asarray(getattr(value, "data", value)))
+
+    # ----- state -----
+
+    def build(self, variables: Sequence) -> None:
+        """Create the state for ``variables`` (called by the first ``apply``).
+
+        Subclasses call ``super().build(variables)`` first, then add their slots with
+        :meth:`add_optimizer_variables`.
+        """
+        variables = list(variables)
+        self._variables = variables
+        self._index = {id(v): i for i, v in enumerate(variables)}
+        self._slots = [{} for _ in variables]
+        self._decay_mask = None
+        if self.use_ema:
+            self._averages = self.add_optimizer_variables(variables, "average")
+        if self.gradient_accumulation_steps:
+            self._accumulators = self.add_optimizer_variables(variables, "gradient_accumulator")
+        self.built = True
+
+    def add_variable(self, shape, name: str, dtype=None, initializer: float = 0.0,
+                     reference=None) -> np.ndarray:
+        """Create one state array; ``reference`` makes it a slot of that model variable.
+
+        ``initializer`` is a constant; like Keras's ``Constant`` it goes through float32.
+        """
+        dtype = np.dtype(dtype if dtype is not None else config.floatx())
+        array = np.full(shape, self._cast(initializer, dtype), dtype=dtype)
+        if reference is None:
+            self._state[name] = array
+        else:
+            i = self._index[id(reference)]
+            self._slots[i][name] = array
+            self._state[f"{i}/{name}"] = array
+        return array
+
+    def add_optimizer_variables(self, variables: Sequence, names, initializer=0.0):
+        """One zero-filled (or ``initializer``-filled) slot per variable and name, like Keras.
+
+        Returns a list of arrays for a single name, a tuple of lists for a list of names. The
+        slots of one variable are created together, which gives Keras's order of ``variables``.
+        """
+        single = isinstance(names, str)
+        names = [names] if single else list(names)
+        inits = (initializer if isinstance(initializer, (list, tuple))
+                 else [initializer] * len(names))
+        out = tuple([] for _ in names)
+        for variable in variables:
+            w = variable.data
+            for k, (name, init) in enumerate(zip(names, inits)):
+                out[k].append(self.add_variable(w.shape, name, w.dtype, init, reference=variable))
+        return out[0] if single else out
+
+    def _get_variable_index(self, variable) -> int:
+        return self._index[id(variable)]
+
+    def slots(self, variable) -> dict[str, np.ndarray]:
+        """The live state of one variable by Keras's slot names, e.g. ``{"momentum": m, ...}``."""
+        if not self.built or id(variable) not in self._index:
+            raise ValueError(f"{self.name} has no state for this variable "
+                             f"(built={self.built}); apply it to the variable first")
+        return dict(self._slots[self._index[id(variable)]])
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """Keras's order: iterations (int64), learning_rate (unless a schedule), then the state."""
+        out = [np.array(self._iterations, dtype=np.int64)]
+        if isinstance(self._learning_rate, np.generic):
+            out.append(np.array(self._learning_rate))
+        return out + list(self._state.values())
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Every number needed to resume training, as plain arrays keyed by stable names.
+
+        Keys: ``iterations`` (the raw call count), ``learning_rate`` (if a float) and
+        ``"{variable index}/{slot}"`` or the slot name for optimizer-wide state. The dict
+        round-trips through ``np.savez`` / ``np.load(allow_pickle=False)``.
+
+        Example:
+            >>> sorted(opt.get_state())  # doctest: +SKIP
+            ['0/momentum', '0/velocity', 'iterations', 'learning_rate']
+        """
+        state = {"iterations": np.array(self._iterations, dtype=np.int64)}
+        if isinstance(self._learning_rate, np.generic):
+            state["learning_rate"] = np.array(self._learning_rate)
+        state.update({k: v.copy() for k, v in self._state.items()})
+        return state
+
+    def set_state(self, state, variables: Sequence | None = None) -> None:
+        """Restore :meth:`get_state`; builds on ``variables`` first if not built yet."""
+        if not self.built:
+            if variables is None:
+                raise ValueError(f"{self.name} is not built: pass the variables to set_state, "
+                                 "or apply the optimizer once first")
+            self.build(variables)
+        missing = sorted(set(self._state) - set(state))
+        unknown = sorted(set(state) - set(self._state) - {"iterations", "learning_rate"})
+        if missing or unknown:
+            raise ValueError(f"{self.name}: the saved state does not match this optimizer; "
+                             f"missing keys {missing}, unexpected keys {unknown}")
+        for key, array in self._state.items():
+            value = np.asarray(state[key])
+            if value.shape != array.shape:
+                raise ValueError(f"{self.name}: state {key!r} has shape {array.shape}, "
+                                 f"received {value.shape}")
+            array[...] = value
+        self._iterations = int(state["iterations"])
+        if "learning_rate" in state and isinstance(self._learning_rate, np.generic):
+            self._learning_rate = self._lr_dtype.type(np.asarray(state["learning_rate"]))
+
+    # ----- weight decay -----
+
+    def exclude_from_weight_decay(self, var_list: Iterable | None = None,
+                                  var_names: Iterable[str] | None = None) -> None:
+        """Exclude variables from weight decay: these objects, or any whose name contains one
+        of ``var_names`` (e.g. ``var_names=["bias"]``).
+
+        Keras requires this before the first update; here it also works afterwards.
+        """
+        self._exclude_ids = {id(v) for v in var_list or ()}
+        names = list(var_names or ())
+        self._exclude_pattern = re.compile("|".join(set(names))) if names else None
+        self._decay_mask = None
+
+    def _use_weight_decay(self, variable) -> bool:
+        if id(variable) in self._exclude_ids:
+            return False
+        pattern = self._exclude_pattern
+        return pattern is None or pattern.search(getattr(variable, "name", None) or "") is None
+
+    def _apply_weight_decay(self, variables: list, learning_rate) -> None:
+        if self._decay_mask is None:
+            self._decay_mask = [self._use_weight_decay(v) for v in self._variables]
+        mask, index, factors = self._decay_mask, self._index, {}
+        for variable in variables:
+            if mask[index[id(variable)]]:
+                w = variable.data
+                if w.dtype not in factors:
+                    # NOTE: wd goes through float32 (tf.cast), even in float64 mode.
+                    factors[w.dtype] = (self._cast(self.weight_decay, w.dtype),
+                                        self._cast(learning_rate, w.dtype))
+                wd, lr = factors[w.dtype]
+                w -= w * wd * lr
+
+    # ----- clipping -----
+
+    def _clip_gradients(self, grads: list) -> list:
+        if self.clipnorm and self.clipnorm > 0:
+            c = self.clipnorm
+            clipped = []
+            for g in grads:
+                l2sum = np.sum(g * g)
+                # NOTE: tf.clip_by_norm: g * c / max(||g||, c), the product first.
+                norm = np.sqrt(l2sum) if l2sum > 0 else l2sum
+                clipped.append(g * c / np.maximum(norm, c))
+            return clipped
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            c = self.global_clipnorm
+            use_norm = np.sqrt(np.sum(np.stack([np.sum(g * g) for g in grads])))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = c * np.minimum(1.0 / use_norm, 1.0 / c) + (use_norm - use_norm)
+            return [g * scale.astype(g.dtype) for g in grads]
+        if self.clipvalue and self.clipvalue > 0:
+            v = self.clipvalue
+            return [np.clip(g, -v, v) for g in grads]
+        return grads
+
+    # ----- the loop -----
+
+    def apply(self, grads: Sequence, variables: Sequence | None = None) -> None:
+        """Update ``variables`` in place from ``grads`` (ndarrays or Tensors; ``None`` skipped).
+
+        Without ``variables`` the optimizer must be built and ``grads`` follow its variables.
+        """
+        if len(grads) == 0:
+            return
+        if variables is None:
+            if not self.built:
+                raise ValueError(f"{self.name}: call apply(grads, variables) the first time, "
+                                 "or build(variables) first")
+            variables = self._variables
+        elif not self.built:
+            self.build(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"{self.name} received {len(grads)} gradients for "
+                             f"{len(variables)} variables")
+        index = self._index
+        pairs_g, pairs_v, missing = [], [], []
+        for g, v in zip(grads, variables):
+            if id(v) not in index:
+                raise ValueError(f"{self.name} was built for other variables; unknown variable "
+                                 f"{getattr(v, 'name', None) or v!r}. Create a new optimizer "
+                                 "for a new set of variables.")
+            if g is None:
+                missing.append(getattr(v, "name", None) or f"variable {index[id(v)]}")
+            else:
+                pairs_g.append(_unwrap(g, v.data))
+                pairs_v.append(v)
+        if not pairs_g:
+            raise ValueError(f"{self.name}: no gradients provided for any variable "
+                             "(every gradient is None)")
+        if missing:
+            warnings.warn(f"Gradients do not exist for variables {missing}; they are not "
+                          "updated this step", stacklevel=2)
+        grads, variables = pairs_g, pairs_v
+        if self.loss_scale_factor is not None:
+            scale = self.loss_scale_factor
+            grads = [g / scale for g in grads]
+        steps = self.gradient_accumulation_steps
+        if steps:
+            accumulators = [self._accumulators[index[id(v)]] for v in variables]
+            if (self._iterations + 1) % steps == 0:
+                self._update([(g + a) / steps for g, a in zip(grads, accumulators)], variables)
+                for a in self._accumulators:
+                    a.fill(0)
+            else:
+                for g, a in zip(grads, accumulators):
+                    a += g
+        else:
+            self._update(grads, variables)
+        if self.use_ema:
+            self._update_moving_averages()
+        self._iterations += 1
+
+    def apply_gradients(self, grads_and_vars: Iterable) -> int:
+        """``apply`` for a list of ``(grad, variable)`` pairs; returns the raw step count."""
+        grads, variables = zip(*grads_and_vars)
+        self.apply(list(grads), list(variables))
+        return self._iterations
+
+    def _update(self, grads: list, variables: list) -> None:
+        grads = self._clip_gradients(grads)
+        learning_rate = self._current_learning_rate()
+        if self.weight_decay is not None:
+            self._apply_weight_decay(variables, learning_rate)
+        self._update_variables(grads, variables, learning_rate)
+
+    def _update_variables(self, grads: list, variables: list, learning_rate) -> None:
+        """One ``update_step`` per variable (Nadam overrides this to update shared state first)."""
+        rates = {}
+        for g, v in zip(grads, variables):
+            lr = rates.get(g.dtype)
+            if lr is None:
+                lr = rates[g.dtype] = self._cast(learning_rate, g.dtype)
+            self.update_step(g, v, lr)
+
+    def update_step(self, grad: np.ndarray, variable, learning_rate) -> None:
+        """Update ``variable.data`` (and this variable's state) in place. ``grad`` must not be
+        modified: it can be another tensor's ``.grad``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step")
+
+    # ----- moving average of the weights -----
+
+    def _update_moving_averages(self) -> None:
+        first = self.iterations == 0
+        for variable, average in zip(self._variables, self._averages):
+            w = variable.data
+            # NOTE: Keras's momentum is cast(iterations != 0) * ema_momentum: 0 on the first step.
+            momentum = w.dtype.type(not first) * self.ema_momentum
+            average[...] = momentum * average + (1 - momentum) * w
+        frequency = self.ema_overwrite_frequency
+        if frequency and (self.iterations + 1) % frequency == 0:
+            self.finalize_variable_values(self._variables)
+
+    def finalize_variable_values(self, variables: Sequence) -> None:
+        """Copy the moving averages into ``variables`` (``fit`` does this at the end)."""
+        if not self.use_ema:
+            return
+        if len(variables) != len(self._averages):
+            raise ValueError(f"{self.name} holds {len(self._averages)} moving averages, "
+                             f"received {len(variables)} variables")
+        for variable, average in zip(variables, self._averages):
+            variable.data[...] = average
+
+    # ----- config and printing -----
+
+    def get_config(self) -> dict:
+        """Keras's keys in Keras's order; subclasses append their own hyperparameters."""
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            lr = schedules_module.serialize(lr)
+        elif isinstance(lr, np.generic):
+            lr = float(lr)
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:
+        """The inverse of :meth:`get_config` (a serialized schedule is rebuilt)."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules_module.deserialize(config["learning_rate"],
+                                                                   custom_objects)
+        return cls(**config)
+
+    _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+                      "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
+                      "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                      "gradient_accumulation_steps": None}
+
+    def _describe(self, full: bool) -> str:
+        lr = self._learning_rate
+        parts = [f"learning_rate={float(lr):.6g}" if isinstance(lr, np.generic)
+                 else f"learning_rate={lr!r}"]
+        defaults = type(self)._defaults()
+        own, options = [], []
+        for key, value in self.get_config().items():
+            if key in ("name", "learning_rate"):
+                continue
+            default = defaults.get(key, self._BASE_DEFAULTS.get(key))
+            is_own = key not in self._BASE_DEFAULTS or default != self._BASE_DEFAULTS[key]
+            if value != default or (full and is_own):
+                (own if is_own else options).append(f"{key}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts + own + options)})"
+
+    @classmethod
+    def _defaults(cls) -> dict:
+        import inspect
+        params = inspect.signature(cls.__init__).parameters.values()
+        return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+    def __repr__(self) -> str:
+        """The class with its learning rate, every own hyperparameter and the options set."""
+        return self._describe(full=True)
+
+    def __str__(self) -> str:
+        """Short, for a plot legend: the learning rate and only what differs from the defaults."""
+        return self._describe(full=False)
+
