@@ -290,9 +290,10 @@ class Sigmoid(Function):
     """Sigmoid: s(x) = 1/(1+e⁻ˣ).  ds/dx = s(x)(1-s(x))."""
 
     def forward(self, x):
-        # Stable: e⁻|ˣ| never overflows; for x < 0, s(x) = eˣ/(1+eˣ).
-        e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1, e) / (1 + e)
+        # NOTE: TF's formula. For x < -88 (float32) e⁻ˣ overflows to inf and s = 1/inf = 0, the
+        # value TF gives too; the overflow is expected, so it is not reported. 3 numpy calls.
+        with np.errstate(over="ignore"):
+            out = 1 / (1 + np.exp(-x))
         self.save_for_backward(out)
         return out
 
