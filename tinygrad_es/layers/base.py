@@ -1,0 +1,347 @@
+"""``Layer``: the Keras contract — ``__init__`` stores config, ``build`` makes weights, ``call`` is
+the forward.
+
+A layer is built once, on its first call (or by ``build(input_shape)``): ``build`` creates the
+weights with ``add_weight`` as Tensors that require a gradient, named ``"<layer>/<weight>"``. After
+that, ``layer(x)`` converts x to a Tensor of the layer's dtype if needed and runs ``call`` — nothing
+else, because this is the hot path of every training step.
+
+Also here: Keras's automatic names (``dense``, ``dense_1``, ...; a per-process counter per prefix).
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import re
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from tinygrad_es import config
+from tinygrad_es.tensor import Tensor
+
+__all__ = ["Layer", "reset_names"]
+
+Shape = tuple[int | None, ...]
+
+_NAME_UIDS: collections.defaultdict[str, int] = collections.defaultdict(int)
+
+
+def to_snake_case(name: str) -> str:
+    """Keras's class-name → layer-name rule: ``"LeakyReLU"`` → ``"leaky_re_lu"``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(prefix: str) -> str:
+    """``prefix`` the first time, then ``prefix_1``, ``prefix_2``, ... (Keras's counter)."""
+    uid = _NAME_UIDS[prefix]
+    _NAME_UIDS[prefix] += 1
+    return prefix if uid == 0 else f"{prefix}_{uid}"
+
+
+def reset_names() -> None:
+    """Restart the automatic names (what ``utils.clear_session`` does)."""
+    _NAME_UIDS.clear()
+
+
+def standardize_dtype(dtype: Any) -> str:
+    """``None`` → floatx(); a Keras DTypePolicy dict → its name; else numpy's name for it."""
+    if dtype is None:
+        return config.floatx()
+    if isinstance(dtype, dict):  # Keras: {"class_name": "DTypePolicy", "config": {"name": ...}}
+        dtype = (dtype.get("config") or {}).get("name", config.floatx())
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        raise ValueError(f"invalid dtype {dtype!r}; expected e.g. 'float32' or 'float64'") from None
+    if name not in ("float16", "float32", "float64"):
+        raise ValueError(f"a layer's dtype must be a float type, received {dtype!r}")
+    return name
+
+
+def standardize_shape(shape: Any, what: str) -> tuple[int, ...]:
+    """A tuple of positive ints (an int n means (n,)), or a ValueError naming ``what``."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ValueError(f"{what} must be a tuple of positive integers, received "
+                         f"{shape!r}") from None
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0:
+            raise ValueError(f"{what} must be a tuple of positive integers, received {shape!r}")
+    return tuple(int(d) for d in dims)
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        name: unique name; default Keras's automatic ``snake_case(ClassName)`` with a counter.
+        trainable: whether ``fit`` updates the weights (``False`` freezes them).
+        dtype: float type of the weights and outputs; default ``config.floatx()`` at creation.
+        input_shape: shape of one sample (no batch axis), to build a Sequential model at once.
+        input_dim: ``input_shape=(input_dim,)``.
+
+    Subclasses override ``build(input_shape)`` (create weights with ``add_weight``),
+    ``call(x, training)``, ``compute_output_shape`` and ``get_config``. As in Keras, a subclass's
+    ``build`` is wrapped so that it runs once and leaves ``built`` True and the shapes recorded,
+    whether ``__call__``, a model or the user calls it.
+
+    Example:
+        >>> class Double(Layer):
+        ...     def call(self, x, training=False):
+        ...         return x * 2.0
+        >>> Double()([[1.0, 1.0]])
+        Tensor([[2., 2.]], dtype=float32)
+    """
+
+    def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
+                 input_shape: Sequence[int] | None = None, input_dim: int | None = None,
+                 batch_size: int | None = None, **kwargs: Any):
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                             f"{kwargs}")
+        if name is None:
+            name = unique_name(to_snake_case(type(self).__name__))
+        elif not isinstance(name, str) or "/" in name or not name:
+            raise ValueError("Argument `name` must be a non-empty string and cannot contain "
+                             f"character `/`. Received: name={name!r} (of type {type(name)})")
+        self.name = name
+        self.dtype = standardize_dtype(dtype)
+        self._np_dtype = np.dtype(self.dtype)
+        self._trainable = bool(trainable)
+        self._weights: list[Tensor] = []
+        self._trainable_flags: list[bool] = []
+        self._regularized: list[tuple[Tensor, Callable[[Tensor], Tensor], bool]] = []
+        self.built = False
+        self._build_shape: Shape | None = None
+        self._output_shape: Shape | None = None
+        self._batch_input_shape: Shape | None = None
+        if batch_input_shape is not None:
+            self._batch_input_shape = (None,) + standardize_shape(
+                tuple(batch_input_shape)[1:], f"{type(self).__name__} batch_input_shape")
+        elif input_shape is not None:
+            self._batch_input_shape = (None,) + standardize_shape(
+                input_shape, f"{type(self).__name__} input_shape")
+
+    def __init_subclass__(cls, **kwargs: Any):
+        # As Keras's build wrapper: a subclass's build(), however it is called, ends with the layer
+        # marked built and its input/output shapes recorded.
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _recording_build(cls.__dict__["build"])
+
+    # ----- the contract subclasses fill in -----
+
+    def build(self, input_shape: Shape) -> None:
+        """Create the weights for inputs of ``input_shape`` (batch axis first, may be None)."""
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """The forward computation on a Tensor; only public Tensor methods."""
+        return x
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """Output shape for ``input_shape`` (default: unchanged)."""
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-able, so that ``from_config`` rebuilds the layer."""
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A new layer from ``get_config()``'s dict (also accepts Keras's layer configs)."""
+        return cls(**config)
+
+    # ----- calling -----
+
+    def __call__(self, x: Any, training: bool = False) -> Tensor:
+        """Convert x to a Tensor of the layer's dtype, build on the first call, run ``call``."""
+        if not isinstance(x, Tensor) or x.data.dtype is not self._np_dtype:
+            x = self._convert_input(x)
+        if not self.built:
+            self._build_for((None,) + x.data.shape[1:])
+        return self.call(x, training)
+
+    def _convert_input(self, x: Any) -> Tensor:
+        if isinstance(x, Tensor):
+            # A Tensor with a graph is kept as is (no differentiable cast; numpy promotes dtypes).
+            if x.requires_grad or x.data.dtype == self._np_dtype:
+                return x
+            return Tensor._make(x.data.astype(self._np_dtype), None, False)
+        try:
+            data = np.asarray(x, dtype=self._np_dtype)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"Layer '{self.name}' expects numeric input, received "
+                             f"{type(x).__name__}: {err}") from None
+        return Tensor._make(data, None, False)
+
+    def _build_for(self, input_shape: Shape) -> Shape:
+        """Build (once) for ``input_shape`` and return the output shape."""
+        if not self.built:
+            self.build(tuple(input_shape))
+            if not self.built:  # Layer itself (no build override)
+                _mark_built(self, tuple(input_shape))
+        return self._output_shape  # type: ignore[return-value]
+
+    # ----- weights -----
+
+    def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "zeros",
+                   regularizer: Any = None, trainable: bool = True) -> Tensor:
+        """Create, initialise and track a weight Tensor named ``"<layer>/<name>"``.
+
+        Example:
+            >>> layer = Layer(name="demo"); layer.add_weight("w", (2,), "ones")
+            Tensor([1., 1.], dtype=float32, requires_grad=True, name='demo/w')
+        """
+        from tinygrad_es import initializers, regularizers
+
+        init = initializers.get(initializer)
+        value = np.asarray(init(tuple(shape), dtype=self._np_dtype), dtype=self._np_dtype)
+        if value.shape != tuple(shape):
+            raise ValueError(f"the initializer of weight '{self.name}/{name}' returned shape "
+                             f"{value.shape}, expected {tuple(shape)}")
+        weight = Tensor(value, requires_grad=trainable and self._trainable,
+                        name=f"{self.name}/{name}")
+        self._weights.append(weight)
+        self._trainable_flags.append(bool(trainable))
+        reg = regularizers.get(regularizer)
+        if reg is not None:
+            self._regularized.append((weight, reg, bool(trainable)))
+        return weight
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for weight, flag in zip(self._weights, self._trainable_flags):
+            weight.requires_grad = flag and self._trainable
+
+    @property
+    def weights(self) -> list[Tensor]:
+        """All weights, trainable first in creation order (Keras's order: kernel, bias)."""
+        return list(self._weights)
+
+    @property
+    def trainable_weights(self) -> list[Tensor]:
+        if not self._trainable:
+            return []
+        return [w for w, flag in zip(self._weights, self._trainable_flags) if flag]
+
+    @property
+    def non_trainable_weights(self) -> list[Tensor]:
+        if not self._trainable:
+            return list(self._weights)
+        return [w for w, flag in zip(self._weights, self._trainable_flags) if not flag]
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Penalties of the current trainable weights: scalar Tensors with their graph.
+
+        As in Keras, a frozen weight (``trainable=False``) contributes no penalty.
+        """
+        if not self._trainable:
+            return []
+        return [reg(w) for w, reg, trainable in self._regularized if trainable]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights as ndarrays, in ``weights`` order.
+
+        Example:
+            >>> layer = Layer(name="demo2"); _ = layer.add_weight("w", (2,), "ones")
+            >>> layer.get_weights()
+            [array([1., 1.], dtype=float32)]
+        """
+        return [w.data.copy() for w in self._weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Overwrite the weights in place from arrays of the same count and shapes.
+
+        Example:
+            >>> layer = Layer(name="demo3"); _ = layer.add_weight("w", (2,))
+            >>> layer.set_weights([np.array([3.0, 4.0])]); layer.get_weights()
+            [array([3., 4.], dtype=float32)]
+        """
+        assign_weights(self._weights, weights, f"layer '{self.name}'", self)
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights (the layer must be built)."""
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
+                             "layer isn't built. You can build it manually via: "
+                             "`layer.build(input_shape)`.")
+        return int(sum(w.data.size for w in self._weights))
+
+    @property
+    def input_shape(self) -> Shape | None:
+        """The batch input shape the layer was built for, e.g. (None, 4); None if unbuilt."""
+        return self._build_shape if self.built else self._batch_input_shape
+
+    @property
+    def output_shape(self) -> Shape | None:
+        """The output shape once built, e.g. (None, 3); None if unbuilt."""
+        return self._output_shape
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _mark_built(layer: Layer, input_shape: Shape) -> None:
+    layer.built = True
+    layer._build_shape = input_shape
+    layer._output_shape = tuple(layer.compute_output_shape(input_shape))
+
+
+def _recording_build(build: Callable[[Layer, Shape], None]) -> Callable[[Layer, Shape], None]:
+    @functools.wraps(build)
+    def wrapper(self: Layer, input_shape: Shape) -> None:
+        if self.built and self._build_shape is not None:
+            return
+        input_shape = tuple(input_shape)
+        build(self, input_shape)
+        _mark_built(self, input_shape)
+    return wrapper
+
+
+def _describe_shapes(weights: Sequence[Tensor]) -> str:
+    return "[" + ", ".join(str(w.shape) for w in weights) + "]"
+
+
+def assign_weights(targets: Sequence[Tensor], values: Sequence[Any], owner: str,
+                   layer_of: Any) -> None:
+    """Check count and every shape first, then copy in place (nothing is half-assigned).
+
+    ``layer_of`` is a Layer, or a function from the weight index to the layer that owns it, so
+    that a model's error names the layer whose weight does not fit.
+    """
+    values = list(values)
+    if len(values) != len(targets):
+        raise ValueError(f"You called `set_weights(weights)` on {owner} with a weight list of "
+                         f"length {len(values)}, but the {owner.split()[0]} was expecting "
+                         f"{len(targets)} weights, of shapes {_describe_shapes(targets)}.")
+    arrays = []
+    for i, (target, value) in enumerate(zip(targets, values)):
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if array.shape != target.shape:
+            layer = layer_of if isinstance(layer_of, Layer) else layer_of(i)
+            raise ValueError(f"Layer '{layer.name}' weight '{target.name}' has shape "
+                             f"{target.shape}, but set_weights received shape {array.shape} for "
+                             f"it (weight {i} of {owner}); the layer expects shapes "
+                             f"{_describe_shapes(layer.weights)}.")
+        if array.dtype.kind not in "biuf":
+            raise ValueError(f"set_weights on {owner} received non-numeric weight {i} "
+                             f"(dtype {array.dtype})")
+        arrays.append(array)
+    for target, array in zip(targets, arrays):
+        np.copyto(target.data, array, casting="unsafe")

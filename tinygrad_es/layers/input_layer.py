@@ -1,0 +1,80 @@
+"""``Input(shape)`` / ``InputLayer``: declare the input shape of a Sequential model."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from tinygrad_es.layers.base import Layer, Shape, standardize_shape
+
+__all__ = ["InputLayer", "Input"]
+
+
+class InputLayer(Layer):
+    """Declares the input shape of a Sequential model (not listed in ``model.layers``).
+
+    Args:
+        shape: shape of one sample, e.g. ``(4,)``.
+        batch_size: optional fixed batch size.
+        dtype: input dtype (default floatx).
+        batch_shape: the full shape including the batch axis, instead of ``shape``.
+        name: default ``"input_layer"`` with Keras's counter.
+
+    Example:
+        >>> InputLayer(shape=(4,)).batch_shape
+        (None, 4)
+    """
+
+    def __init__(self, shape: Sequence[int] | None = None, batch_size: int | None = None,
+                 dtype: Any = None, batch_shape: Sequence[int | None] | None = None,
+                 name: str | None = None, **kwargs: Any):
+        for key in ("sparse", "ragged", "optional"):  # Keras config keys; only False is meaningful
+            if kwargs.pop(key, False):
+                raise ValueError(f"InputLayer: {key}=True is not supported by tinygrad_es")
+        kwargs.pop("input_tensor", None)
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if shape is not None and batch_shape is not None:
+            raise ValueError("InputLayer accepts `shape` or `batch_shape`, not both. Received: "
+                             f"shape={shape}, batch_shape={batch_shape}")
+        if batch_shape is not None:
+            batch_shape = tuple(batch_shape)
+            if not batch_shape:
+                raise ValueError("InputLayer batch_shape needs at least the batch axis")
+            dims = standardize_shape(batch_shape[1:], "InputLayer batch_shape[1:]")
+            self.batch_shape: Shape = (batch_shape[0],) + dims
+        elif shape is not None:
+            self.batch_shape = (batch_size,) + standardize_shape(shape, "Input shape")
+        else:
+            raise ValueError("You must pass a `shape` argument to Input/InputLayer, e.g. "
+                             "Input(shape=(4,)).")
+        self.built = True
+        self._build_shape = self._output_shape = self.batch_shape
+
+    @property
+    def shape(self) -> Shape:
+        """Same as ``batch_shape`` (what ``keras.Input(...).shape`` shows)."""
+        return self.batch_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> InputLayer:
+        config = dict(config)
+        config.pop("trainable", None)
+        return cls(**config)
+
+
+def Input(shape: Sequence[int] | None = None, batch_size: int | None = None, dtype: Any = None,
+          name: str | None = None, batch_shape: Sequence[int | None] | None = None) -> InputLayer:
+    """The input of a Sequential model: ``Sequential([Input((4,)), Dense(3)])``.
+
+    In Keras this returns a symbolic tensor; tinygrad_es has no functional API, so it returns the
+    ``InputLayer`` that declares the shape.
+
+    Example:
+        >>> Input((4,)).shape
+        (None, 4)
+    """
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                      name=name)
+

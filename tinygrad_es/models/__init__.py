@@ -1,0 +1,6 @@
+"""Models, named as in ``keras.models``: ``Sequential``, ``load_model``, ``save_model``."""
+
+from tinygrad_es.models.saving import load_model, save_model
+from tinygrad_es.models.sequential import Sequential
+
+__all__ = ["Sequential", "load_model", "save_model"]

@@ -1,0 +1,585 @@
+"""compile / fit / evaluate / predict: the training loop every model inherits (``Trainer``).
+
+``compile`` only stores what to use. ``fit`` checks and converts all the data once, then runs one
+loop: for each batch, forward -> loss -> backward -> ``optimizer.apply``. What gets logged is
+Keras's (keras-semantics §5.2): the loss of a batch is computed with the weights *before* its
+update, the epoch ``loss`` is the batch losses weighted by batch size (Keras's ``Mean`` metric, in
+floatx), batch logs are running values since the epoch began, and validation runs after the last
+update of the epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+
+from tinygrad_es import config, losses as losses_module, metrics as metrics_module, optimizers
+from tinygrad_es import random as tg_random
+from tinygrad_es.autograd import no_grad
+from tinygrad_es.callbacks import CallbackList
+from tinygrad_es.tensor import Tensor
+
+
+class Trainer:
+    """The Keras training API, mixed into ``Sequential``.
+
+    The model supplies ``__call__(x, training)``, ``trainable_weights``, ``losses``, ``layers``,
+    ``input_shape``, ``built``/``build``, ``get_weights``/``set_weights``.
+
+    Example:
+        >>> model.compile(optimizer=SGD(learning_rate=0.001), loss="mae")    # doctest: +SKIP
+        >>> history = model.fit(x, y, epochs=50, batch_size=len(x), verbose=0)  # doctest: +SKIP
+        >>> history.history["loss"][-1]                                     # doctest: +SKIP
+    """
+
+    # Class-level defaults, so a model works before compile() without an __init__ here.
+    optimizer = None
+    loss = None
+    compiled = False
+    stop_training = False
+    history = None
+    _metric_entries: list | None = None  # [(log name, Metric, weighted)] once data was seen
+
+    # ----- compile -----
+
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: list | None = None, weighted_metrics: list | None = None,
+                run_eagerly: bool = False, steps_per_execution: int = 1,
+                jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
+        """Choose the optimizer, the loss and the metrics (Keras's argument order).
+
+        ``run_eagerly``, ``steps_per_execution``, ``jit_compile``, ``auto_scale_loss`` are
+        accepted for compatibility and ignored (everything here runs eagerly on numpy).
+
+        Example:
+            >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+            ...               metrics=["accuracy"])                        # doctest: +SKIP
+        """
+        for name, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not isinstance(value, (list, tuple)):
+                raise ValueError(f"Expected `{name}` argument to be a list or tuple. Received "
+                                 f"instead: {name}={value!r} of type {type(value).__name__}")
+        if isinstance(loss, (list, tuple)) and len(loss) == 1:
+            loss = loss[0]
+        if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
+            loss_weights = loss_weights[0]
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._loss_fn = None if loss is None or loss in ("crossentropy", "ce") \
+            else losses_module.get(loss)
+        self._loss_weight = None if loss_weights is None else float(loss_weights)
+        self._metric_ids = (list(metrics or []), list(weighted_metrics or []))
+        self._metric_entries = None
+        self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                              "weighted_metrics": weighted_metrics}
+        self.compiled = True
+
+    def get_compile_config(self) -> dict:
+        """JSON-able description of the compile() call, for ``model.save``."""
+        if not self.compiled:
+            return {}
+        opt = self.optimizer
+        return {"optimizer": {"class_name": type(opt).__name__, "config": opt.get_config()},
+                **{k: _serialize(v) for k, v in self._compile_args.items()}}
+
+    def compile_from_config(self, cfg: dict) -> None:
+        """Compile again from :meth:`get_compile_config` (used by ``load_model``)."""
+        if cfg:
+            self.compile(**{k: _deserialize(v) if k != "optimizer" else v
+                            for k, v in cfg.items()})
+
+    @property
+    def metrics(self) -> list:
+        """The compiled Metric objects (resolved when fit/evaluate first sees data)."""
+        return [m for _, m, _ in self._metric_entries or []]
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """As Keras: ``['loss']``, plus ``'compile_metrics'`` when metrics were compiled."""
+        has = self.compiled and any(self._metric_ids)
+        return ["loss", "compile_metrics"] if has else ["loss"]
+
+    def reset_metrics(self) -> None:
+        """Zero the running loss and every compiled metric (done at each epoch start)."""
+        self._loss_sum, self._loss_count = 0.0, 0
+        for _, metric, _ in self._metric_entries or ():
+            metric.reset_state()
+
+    # ----- fit -----
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: tuple | None = None, shuffle: bool | str = True,
+            class_weight: dict | None = None, sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int | list = 1):
+        """Train for ``epochs`` passes over (x, y); returns a ``History``.
+
+        Everything is checked before the first update (a bad argument never leaves the model
+        half-trained). Batches are consecutive rows (of a fresh permutation each pass when
+        ``shuffle``; the permutation draws from ``tinygrad_es.random.generator()``). With
+        ``validation_split`` the LAST rows, taken before shuffling, are the validation set.
+
+        Example:
+            >>> h = model.fit(x, y, epochs=5, batch_size=16, validation_split=0.2, verbose=0)
+            ...                                                               # doctest: +SKIP
+            >>> sorted(h.history)                                           # doctest: +SKIP
+            ['loss', 'val_loss']
+        """
+        # ----- check and convert everything once, before the first update -----
+        self._assert_compiled("fit")
+        _check_fit_args(batch_size, epochs, validation_split, steps_per_epoch, validation_freq,
+                       shuffle)
+        x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight, "fit")
+        val = None
+        if validation_data is not None:
+            val = self._prepare(*_unpack_validation(validation_data), None, "validation_data")
+        elif validation_split:
+            split = _split_at(len(x), validation_split)
+            val = tuple(None if a is None else a[split:] for a in (x, y, sample_weight))
+            x, y, sample_weight = (None if a is None else a[:split] for a in (x, y, sample_weight))
+        if batch_size is None:
+            batch_size = math.ceil(len(x) / steps_per_epoch) if steps_per_epoch else 32
+        data = _Batches((x, y, sample_weight), batch_size, shuffle, steps_per_epoch)
+        if not isinstance(callbacks, CallbackList):
+            callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+                                     model=self, verbose=verbose, epochs=epochs, steps=data.steps)
+        weights = self.trainable_weights
+        if not weights:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+
+        # ----- the loop -----
+        self.stop_training = False
+        epoch_logs: dict = {}
+        callbacks.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            for step, xb, yb, swb in data.epoch():
+                callbacks.on_train_batch_begin(step)
+                y_pred = self(Tensor._make(xb, None, False), training=True)   # forward
+                loss = self._compute_loss(yb, y_pred, swb)                      # loss (+ penalties)
+                if weights:
+                    for w in weights:                                           # zero the grads
+                        w.grad = None
+                    loss.backward()                                             # backward
+                    self.optimizer.apply([w.grad for w in weights], weights)   # update
+                self._update_metrics(loss, yb, y_pred, swb)                     # pre-update loss
+                if callbacks.wants("on_train_batch_end"):
+                    callbacks.on_train_batch_end(step, self._logs())
+                if self.stop_training:
+                    break
+            epoch_logs = self._logs()
+            if val is not None and _should_validate(epoch, validation_freq):
+                val_logs = self._test_loop(val, validation_batch_size or batch_size,
+                                           validation_steps, callbacks)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        if epochs > 0:
+            self.optimizer.finalize_variable_values(weights)  # use_ema: weights <- their average
+        callbacks.on_train_end(epoch_logs)
+        return self.history
+
+    # ----- evaluate / predict -----
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: list | None = None, return_dict: bool = False):
+        """Loss and metrics on (x, y) with ``training=False``: a float, a list or a dict, as Keras.
+
+        Example:
+            >>> model.evaluate(x, y, verbose=0)                              # doctest: +SKIP
+            [0.31, 0.9]
+        """
+        self._assert_compiled("evaluate")
+        _check_batch_size(batch_size)
+        data = self._prepare(x, y, sample_weight, None, "evaluate")
+        batch_size = batch_size or 32
+        n_steps = steps or math.ceil(len(data[0]) / batch_size)
+        if not isinstance(callbacks, CallbackList):
+            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                     verbose=verbose, epochs=1, steps=n_steps)
+        logs = self._test_loop(data, batch_size, steps, callbacks)
+        return logs if return_dict else self._flatten(logs)
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: list | None = None) -> np.ndarray:
+        """The model's outputs for x (``training=False``, no graph) as one floatx ndarray.
+
+        Example:
+            >>> model.predict(x, verbose=0).shape                            # doctest: +SKIP
+            (99, 1)
+        """
+        _check_batch_size(batch_size)
+        x = self._prepare_x(x, "predict", finite=False)
+        data = _Batches((x, None, None), batch_size or 32, False, steps)
+        if not isinstance(callbacks, CallbackList):
+            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                     verbose=verbose, epochs=1, steps=data.steps)
+        outputs = []
+        callbacks.on_predict_begin()
+        with no_grad():
+            for step, xb, _, _ in data.epoch():
+                callbacks.on_predict_batch_begin(step)
+                outputs.append(self(Tensor._make(xb, None, False), training=False).data)
+                callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        callbacks.on_predict_end()
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        """``predict`` for one batch, without callbacks."""
+        x = self._prepare_x(x, "predict_on_batch", finite=False)
+        with no_grad():
+            return self(Tensor._make(x, None, False), training=False).data
+
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: dict | None = None, return_dict: bool = False):
+        """One update on exactly this batch; returns its (pre-update) loss and metrics.
+
+        Example:
+            >>> model.train_on_batch(x[:32], y[:32])                         # doctest: +SKIP
+        """
+        self._assert_compiled("train_on_batch")
+        x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
+        weights = self.trainable_weights
+        self.reset_metrics()
+        y_pred = self(Tensor._make(x, None, False), training=True)
+        loss = self._compute_loss(y, y_pred, sample_weight)
+        if weights:
+            for w in weights:
+                w.grad = None
+            loss.backward()
+            self.optimizer.apply([w.grad for w in weights], weights)
+        self._update_metrics(loss, y, y_pred, sample_weight)
+        return self._logs() if return_dict else self._flatten(self._logs())
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False):
+        """Loss and metrics on one batch with ``training=False``."""
+        self._assert_compiled("test_on_batch")
+        data = self._prepare(x, y, sample_weight, None, "test_on_batch")
+        self.reset_metrics()
+        with no_grad():
+            y_pred = self(Tensor._make(data[0], None, False), training=False)
+            self._update_metrics(self._compute_loss(data[1], y_pred, data[2]), data[1], y_pred,
+                                 data[2])
+        return self._logs() if return_dict else self._flatten(self._logs())
+
+    # ----- the pieces of a step -----
+
+    def _compute_loss(self, y: np.ndarray, y_pred: Tensor, sample_weight: Any) -> Tensor:
+        """The compiled loss (times its weight) plus every layer's regularization penalty."""
+        loss = self._loss_fn(y, y_pred, sample_weight)
+        if self._loss_weight is not None:
+            loss = loss * self._loss_weight
+        if self._regularized:
+            for penalty in self.losses:
+                loss = loss + penalty
+        return loss
+
+    def _update_metrics(self, loss: Tensor, y: np.ndarray, y_pred: Tensor, sw: Any) -> None:
+        # Keras's loss tracker, a Mean in floatx: total += loss * batch_size, count += batch_size.
+        # Python floats rounded to floatx after each op give the float32 result bit for bit
+        # (a double holds the exact product/sum of two float32s) at a third of numpy's cost.
+        rnd, n = self._round, len(y)
+        self._loss_sum = rnd(self._loss_sum + rnd(float(loss.data) * n))
+        self._loss_count += n
+        for _, metric, weighted in self._metric_entries:
+            metric.update_state(y, y_pred.data, sw if weighted else None)
+
+    def _logs(self) -> dict:
+        """Running values since the last reset, keys sorted as Keras's logs are."""
+        count = self._loss_count
+        logs = {"loss": self._round(self._loss_sum / count) if count else 0.0}
+        if not self._metric_entries:
+            return logs
+        for name, metric, _ in self._metric_entries:
+            logs[name] = metric.result()
+        return dict(sorted(logs.items()))
+
+    def _test_loop(self, data: tuple, batch_size: int | None, steps: int | None,
+                   callbacks: CallbackList) -> dict:
+        batches = _Batches(data, batch_size or 32, False, steps)
+        self.reset_metrics()
+        callbacks.on_test_begin()
+        with no_grad():
+            for step, xb, yb, swb in batches.epoch():
+                callbacks.on_test_batch_begin(step)
+                y_pred = self(Tensor._make(xb, None, False), training=False)
+                self._update_metrics(self._compute_loss(yb, y_pred, swb), yb, y_pred, swb)
+                if callbacks.wants("on_test_batch_end"):
+                    callbacks.on_test_batch_end(step, self._logs())
+        logs = self._logs()
+        callbacks.on_test_end(logs)
+        return logs
+
+    def _flatten(self, logs: dict) -> float | list:
+        """Keras's order: loss, compiled metrics in compile order, then any other key sorted."""
+        # NOTE: Keras looks the metrics up by metric.name, not by the logged key, so a metric in
+        # both lists appears twice (its unweighted value), then "weighted_<name>" at the end.
+        names = ["loss"] + [metric.name for _, metric, _ in self._metric_entries]
+        values = [logs[k] for k in names if k in logs]
+        values += [logs[k] for k in sorted(logs) if k not in names]
+        return values[0] if len(values) == 1 else values
+
+    # ----- data: converted and checked once per call -----
+
+    def _assert_compiled(self, method: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"{method}() needs a compiled model: call model.compile("
+                               "optimizer=..., loss=...) before model." + method + "()")
+
+    def _prepare_x(self, x: Any, where: str, finite: bool = True) -> np.ndarray:
+        x = _as_floatx(x, "x", where)
+        if finite:
+            _check_finite(x, "x", where)
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+        return _match_input_shape(x, self.input_shape, self.layers, where)
+
+    def _prepare(self, x: Any, y: Any, sample_weight: Any, class_weight: dict | None,
+                 where: str) -> tuple:
+        """(x, y, sample_weight) as floatx arrays, all checked; resolves loss and metrics."""
+        x = self._prepare_x(x, where)
+        y = _as_floatx(y, "y", where)
+        _check_finite(y, "y", where)
+        _check_lengths(x, y, where)
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("Arguments `sample_weight` and `class_weight` cannot be "
+                                 f"specified at the same time. Received: sample_weight="
+                                 f"{sample_weight}, class_weight={class_weight}")
+            sample_weight = _class_weight_to_sample_weight(y, class_weight)
+        elif sample_weight is not None:
+            sample_weight = _as_floatx(sample_weight, "sample_weight", where)
+            _check_finite(sample_weight, "sample_weight", where)
+            _check_lengths(x, sample_weight, where, "sample_weight")
+        with no_grad():  # a one-row forward: output units for the label checks and metrics
+            y_probe = self(Tensor._make(x[:1], None, False), training=False)
+        if self._loss_fn is None:
+            if self.loss is None:
+                raise ValueError(f"{where}() needs a loss: pass loss=... to model.compile()")
+            self._loss_fn = losses_module.resolve_crossentropy(y, y_probe)
+        losses_module.check_targets(self._loss_fn, y, y_probe.shape)  # labels fit the loss
+        if self._metric_entries is None:
+            self._metric_entries = _resolve_metrics(self._metric_ids, y, y_probe)
+        self._round = _ROUND.get(config.floatx(), float)
+        self.reset_metrics()
+        self._regularized = bool(self.losses)
+        return x, y, sample_weight
+
+
+_ROUND = {"float32": lambda v: float(np.float32(v)), "float16": lambda v: float(np.float16(v))}
+
+
+def _resolve_metrics(ids: tuple[list, list], y: np.ndarray, y_pred: Tensor) -> list:
+    """[(log name, Metric, weighted)]; a name used by both lists gets ``weighted_`` (as Keras)."""
+    entries, seen = [], set()
+    for weighted, group in ((False, ids[0]), (True, ids[1])):
+        for identifier in group:
+            metric = metrics_module.get(identifier, y_true=y, y_pred=y_pred)
+            name = metric.name
+            if name in seen:
+                name = f"weighted_{name}" if weighted else name
+                k, base = 1, name
+                while name in seen:
+                    name, k = f"{base}_{k}", k + 1
+            seen.add(name)
+            entries.append((name, metric, weighted))
+    return entries
+
+
+def _serialize(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_serialize(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _serialize(v) for k, v in value.items()}
+    if isinstance(value, losses_module.Loss):
+        return {"kind": "loss", "value": losses_module.serialize(value)}
+    if isinstance(value, metrics_module.Metric):
+        return {"kind": "metric", "value": metrics_module.serialize(value)}
+    raise TypeError(f"cannot save the compile argument {value!r}: use a string name, a Loss or "
+                    "a Metric object")
+
+
+def _deserialize(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_deserialize(v) for v in value]
+    if isinstance(value, dict) and value.get("kind") == "loss":
+        return losses_module.deserialize(value["value"])
+    if isinstance(value, dict) and value.get("kind") == "metric":
+        return metrics_module.deserialize(value["value"])
+    return value
+
+
+class _Batches:
+    """Consecutive row slices (views) of the arrays; a new pass, reshuffled, when one runs out.
+
+    With ``steps_per_epoch`` the pass is NOT restarted at each epoch (Keras §5.1): an epoch that
+    reaches the end of the data stops there with Keras's warning, and the next starts a new pass.
+    """
+
+    def __init__(self, arrays: tuple, batch_size: int, shuffle: bool | str,
+                 steps_per_epoch: int | None):
+        self.arrays, self.batch_size, self.shuffle = arrays, batch_size, shuffle
+        self.num_batches = math.ceil(len(arrays[0]) / batch_size)
+        self.steps_per_epoch = steps_per_epoch
+        self.steps = steps_per_epoch or self.num_batches
+        self._pass: tuple | None = None
+        self._seen = 0
+
+    def epoch(self):
+        """Yield ``(step, x, y, sample_weight)`` for one epoch; y/sample_weight may be None."""
+        if self._pass is None or not self.steps_per_epoch:
+            self._pass, self._seen = self._new_pass(), 0
+        x, y, sw = self._pass
+        bs = self.batch_size
+        for step in range(self.steps):
+            if self._seen >= self.num_batches:
+                if self.steps_per_epoch:
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure "
+                                  "that your dataset or generator can generate at least "
+                                  "`steps_per_epoch * epochs` batches.", stacklevel=3)
+                break
+            a = self._seen * bs
+            self._seen += 1
+            yield (step, x[a:a + bs], None if y is None else y[a:a + bs],
+                   None if sw is None else sw[a:a + bs])
+        if self._seen >= self.num_batches:
+            self._pass = None
+
+    def _new_pass(self) -> tuple:
+        n = len(self.arrays[0])
+        if not self.shuffle:
+            return self.arrays
+        rng = tg_random.generator()
+        if self.shuffle == "batch":  # shuffle only inside each batch
+            order = np.arange(n)
+            for a in range(0, n, self.batch_size):
+                order[a:a + self.batch_size] = rng.permutation(order[a:a + self.batch_size])
+        else:
+            order = rng.permutation(n)
+        return tuple(None if arr is None else arr[order] for arr in self.arrays)
+
+
+# ----- data checks: clear errors before the first update -----
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_batch_size(batch_size: Any) -> None:
+    if batch_size is not None and (not _is_int(batch_size) or batch_size <= 0):
+        raise ValueError(f"batch_size must be a positive integer or None, received "
+                         f"batch_size={batch_size!r}")
+
+
+def _check_fit_args(batch_size, epochs, validation_split, steps_per_epoch, validation_freq,
+                   shuffle) -> None:
+    _check_batch_size(batch_size)
+    if not _is_int(epochs) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, received epochs={epochs!r}")
+    if not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
+        raise ValueError("validation_split must be a number in [0, 1) (the fraction of rows, "
+                         f"taken from the end, kept for validation), received {validation_split!r}")
+    if steps_per_epoch is not None and (not _is_int(steps_per_epoch) or steps_per_epoch <= 0):
+        raise ValueError(f"steps_per_epoch must be a positive integer or None, received "
+                         f"{steps_per_epoch!r}")
+    if not (_is_int(validation_freq) and validation_freq > 0 or isinstance(validation_freq, list)):
+        raise ValueError("Expected `validation_freq` to be a list or int. Received: "
+                         f"validation_freq={validation_freq!r} of the type "
+                         f"{type(validation_freq).__name__}.")
+    if shuffle not in (True, False, "batch"):
+        raise ValueError(f"shuffle must be True, False or 'batch', received {shuffle!r}")
+
+
+def _unpack_validation(validation_data: Any) -> tuple:
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+        return tuple(validation_data) + (None,) * (3 - len(validation_data))
+    raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                     f"sample_weight_val), received {type(validation_data).__name__}")
+
+
+def _split_at(n: int, validation_split: float) -> int:
+    split = int(math.floor(n * (1.0 - validation_split)))
+    if split == 0 or split == n:
+        raise ValueError(f"Training data contains {n} samples, which is not sufficient to split "
+                         "it into a validation and training set as specified by "
+                         f"`validation_split={validation_split}`. Either provide more data, or a "
+                         "different value for the `validation_split` argument.")
+    return split
+
+
+def _should_validate(epoch: int, validation_freq: int | list) -> bool:
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
+
+
+def _as_floatx(value: Any, name: str, where: str) -> np.ndarray:
+    """``value`` as an ndarray of floatx (no copy when it already is one)."""
+    if value is None:
+        raise ValueError(f"{where}() needs {name}, received None")
+    if isinstance(value, Tensor):
+        value = value.data
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}() expects {name} to be a rectangular array of numbers, "
+                         f"received {type(value).__name__}: {err}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{where}() expects {name} to be numeric, received an array of dtype "
+                        f"{arr.dtype} (e.g. {arr.flat[0]!r}); convert it to numbers first")
+    if arr.ndim == 0 or len(arr) == 0:
+        raise ValueError(f"{where}() expects {name} to have one row per sample, received "
+                         f"{'a scalar' if arr.ndim == 0 else 'no rows'} (shape {arr.shape})")
+    return arr.astype(config.floatx(), copy=False)
+
+
+def _check_finite(arr: np.ndarray, name: str, where: str) -> None:
+    finite = np.isfinite(arr)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
+        raise ValueError(f"{where}() received NaN or inf in {name}: the first bad row is "
+                         f"{name}[{row}] = {arr[row]!r}")
+
+
+def _check_lengths(x: np.ndarray, other: np.ndarray, where: str, name: str = "y") -> None:
+    if len(x) != len(other):
+        raise ValueError(f"{where}() needs as many rows in {name} as in x: x has {len(x)} rows "
+                         f"(shape {x.shape}) but {name} has {len(other)} (shape {other.shape})")
+
+
+def _match_input_shape(x: np.ndarray, input_shape: tuple | None, layers: list,
+                      where: str) -> np.ndarray:
+    """x reshaped as Keras does ((N,) -> (N, 1) for a 1-feature model), or a clear error."""
+    if input_shape is None:
+        return x
+    expected = tuple(input_shape[1:])
+    if x.shape[1:] == expected:
+        return x
+    if x.ndim == 1 and expected == (1,):
+        return x[:, None]
+    layer = layers[0].name if layers else "the model's input"
+    raise ValueError(f"{where}(): layer '{layer}' expects input of shape {tuple(input_shape)} "
+                     f"(features {expected}), but x has shape {x.shape}")
+
+
+def _class_weight_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndarray:
+    """Keras's rule: class = argmax of one-hot rows, else round(y); missing classes weigh 1."""
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"class_weight must be a dict {{class: weight}}, received "
+                         f"{type(class_weight).__name__}")
+    labels = y
+    if y.ndim > 1:
+        labels = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)
+    labels = np.round(labels).astype("int32")
+    return np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=config.floatx())

@@ -1,0 +1,185 @@
+"""Weight regularizers: a penalty on a weight, added to the training loss (Keras's formulas).
+
+``L1``: l1·Σ|w|; ``L2``: l2·Σw² (not ½, and no division by the batch size); ``L1L2``: both. A
+layer built with ``kernel_regularizer=...`` lists the penalty in ``layer.losses`` (a scalar Tensor
+with its graph, recomputed from the current weights), and the training loss adds the sum of
+``model.losses``.
+
+NOTE: Keras turns the factor into a float32 constant before casting it to the weight's dtype, so
+in float64 mode the penalty uses f32(0.01) = 0.009999999776482582, not 0.01 (checked against TF in
+tests/test_layers.py). The same rounding is done here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from tinygrad_es.initializers import lookup
+from tinygrad_es.tensor import Tensor
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
+           "deserialize"]
+
+
+def _factor(value: Any, name: str) -> float:
+    """A non-negative finite float, or Keras's ValueError."""
+    if (isinstance(value, bool) or not isinstance(value, (float, int, np.floating, np.integer))
+            or not math.isfinite(value) or value < 0):
+        raise ValueError(f"Invalid value for argument {name}: expected a non-negative float. "
+                         f"Received: {name}={value!r}")
+    return float(value)
+
+
+def _f32(value: float, dtype: np.dtype) -> np.ndarray:
+    return np.asarray(np.float32(value), dtype=dtype)
+
+
+class Regularizer:
+    """Base class: ``__call__(weight) -> scalar Tensor``, ``get_config``, ``from_config``."""
+
+    def __call__(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Regularizer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class L1(Regularizer):
+    """l1 · Σ|w| (default l1=0.01).
+
+    Example:
+        >>> float(L1(0.5)(Tensor([1.0, -2.0])))
+        1.5
+    """
+
+    def __init__(self, l1: float | None = 0.01):
+        self.l1 = _factor(0.01 if l1 is None else l1, "l1")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return x.abs().sum() * _f32(self.l1, x.dtype)
+
+    def get_config(self):
+        # NOTE: Keras stores l1 as a float32 tensor, so its config reports f32(l1).
+        return {"l1": float(np.float32(self.l1))}
+
+
+class L2(Regularizer):
+    """l2 · Σw² (default l2=0.01).
+
+    Example:
+        >>> float(L2(0.5)(Tensor([1.0, -2.0])))
+        2.5
+    """
+
+    def __init__(self, l2: float | None = 0.01):
+        self.l2 = _factor(0.01 if l2 is None else l2, "l2")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return x.square().sum() * _f32(self.l2, x.dtype)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+class L1L2(Regularizer):
+    """l1 · Σ|w| + l2 · Σw² (defaults 0.0 and 0.0, as Keras's class; the string "l1_l2" too).
+
+    Example:
+        >>> float(L1L2(l1=0.5, l2=0.5)(Tensor([1.0, -2.0])))
+        4.0
+    """
+
+    def __init__(self, l1: float | None = 0.0, l2: float | None = 0.0):
+        self.l1 = _factor(0.0 if l1 is None else l1, "l1")
+        self.l2 = _factor(0.0 if l2 is None else l2, "l2")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        penalty = Tensor._make(np.zeros((), dtype=x.dtype), None, False)
+        if self.l1 != 0.0:
+            penalty = penalty + x.abs().sum() * _f32(self.l1, x.dtype)
+        if self.l2 != 0.0:
+            penalty = penalty + x.square().sum() * _f32(self.l2, x.dtype)
+        return penalty
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
+    """L1L2 with both factors 0.01 by default (``keras.regularizers.l1_l2`` of Keras 2).
+
+    Example:
+        >>> l1_l2().get_config()
+        {'l1': 0.01, 'l2': 0.01}
+    """
+    return L1L2(l1=l1, l2=l2)
+
+
+l1 = L1
+l2 = L2
+
+REGULARIZERS: dict[str, Callable[..., Regularizer]] = {
+    "L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": l1_l2,
+}
+
+
+def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
+    """The regularizer as a JSON-able dict in Keras's layout, or None.
+
+    Example:
+        >>> serialize(L2())["config"]
+        {'l2': 0.01}
+    """
+    if regularizer is None:
+        return None
+    if not isinstance(regularizer, Regularizer):
+        raise ValueError(f"cannot serialize regularizer {regularizer!r}: only Regularizer objects "
+                         "are saved (plain functions are not)")
+    return {"module": "tinygrad_es.regularizers", "class_name": type(regularizer).__name__,
+            "config": regularizer.get_config(), "registered_name": None}
+
+
+def deserialize(config: dict[str, Any] | str) -> Regularizer:
+    """Rebuild a regularizer from ``serialize``'s dict (or a Keras one) or a name.
+
+    Example:
+        >>> deserialize({"class_name": "L2", "config": {"l2": 0.1}}).l2
+        0.1
+    """
+    if isinstance(config, str):
+        return lookup(REGULARIZERS, config, "regularizer")()
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"cannot deserialize a regularizer from {config!r}: expected a dict with "
+                         "'class_name' and 'config'")
+    cls = lookup({"L1": L1, "L2": L2, "L1L2": L1L2}, config["class_name"], "regularizer")
+    return cls.from_config(dict(config.get("config") or {}))
+
+
+def get(identifier: Any) -> Regularizer | Callable | None:
+    """Resolve None, a name ("l1", "l2", "l1_l2"), a dict, a class, an instance or a function.
+
+    Example:
+        >>> get("l2")
+        L2(l2=0.01)
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}; expected "
+                     "'l1', 'l2', 'l1_l2', a Regularizer or a function of the weight")
