@@ -6,21 +6,34 @@ One input x (petal length), three sigmoid hidden units (nodes 2, 3, 4), one sigm
     loss  = mean |y - y_hat|
 
 on iris rows 0-98 (setosa = 0, versicolor = 1). The course trained it by finite differences: nudge
-each of the 10 weights by h = 3e-6 and re-run the network, 11 forward passes per step.
+each of the 10 weights by h = 3e-6 and re-run the network, 11 forward passes per step. In Keras
+the same network is ``Sequential([Dense(3, activation="sigmoid"), Dense(1, activation="sigmoid")])``
+with ``loss="mae"`` and ``SGD(learning_rate=0.001)``; :func:`params_from_weights` and
+:func:`weights_from_params` translate between the two namings.
+
+The module also keeps the course's optimizers by the names the course used (``OPTIMIZERS``,
+``optimizer(name, lr)``, for tinygrad_es or Keras) and the learning rates of the 2-D pictures
+(``PATHS``), for the examples and the ``tinygrad-es paths`` and ``compare`` commands.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 
 from tinygrad_es.datasets import load_iris
-from tinygrad_es.gradcheck import numerical_grad
 from tinygrad_es.tensor import Tensor
 
+__all__ = ["PARAM_NAMES", "LEARNING_RATE", "EPOCHS", "H", "iris_data", "init_params",
+           "params_from_weights", "weights_from_params", "forward", "loss", "build_model",
+           "compare_gradients", "finite_difference_grads", "train", "OPTIMIZERS", "PATHS",
+           "paths_window", "optimizer"]
+
 PARAM_NAMES = ("w_2", "b_2", "w_3", "b_3", "w_4", "b_4", "w_52", "w_53", "w_54", "b_5")
+LEARNING_RATE = 0.001  # the course's SGD(learning_rate=0.001)
+EPOCHS = 50            # the course's fit(..., epochs=50, batch_size=len(x), shuffle=False)
+H = 3e-6               # the course's finite-difference nudge
 
 
 def iris_data(dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
@@ -35,72 +48,255 @@ def iris_data(dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
 
 
 def init_params(seed: int = 0, dtype: str = "float64") -> dict[str, Tensor]:
-    """The 10 weights, drawn uniformly from [-1, 1] with a fixed seed, as named Tensors."""
+    """The 10 weights, drawn uniformly from [-1, 1] with a fixed seed, as named Tensors.
+
+    Example:
+        >>> sorted(init_params())[:2]
+        ['b_2', 'b_3']
+    """
     values = np.random.default_rng(seed).uniform(-1, 1, size=len(PARAM_NAMES))
-    return {n: Tensor(v, requires_grad=True, dtype=dtype, name=n) for n, v in zip(PARAM_NAMES, values)}
+    return {n: Tensor(v, requires_grad=True, dtype=dtype, name=n)
+            for n, v in zip(PARAM_NAMES, values)}
+
+
+def params_from_weights(weights: Sequence[Any], dtype: str = "float64") -> dict[str, Tensor]:
+    """The course's named weights from Keras's ``model.get_weights()`` of the 1-3-1 network.
+
+    Keras keeps ``[kernel (1, 3), bias (3,), kernel (3, 1), bias (1,)]``: the first kernel holds
+    w_2, w_3, w_4, the first bias b_2, b_3, b_4, the second kernel w_52, w_53, w_54, the last
+    bias b_5.
+
+    Example:
+        >>> model = build_model(); p = params_from_weights(model.get_weights())
+        >>> float(p["w_52"].data) == float(model.get_weights()[2][0, 0])
+        True
+    """
+    shapes = [(1, 3), (3,), (3, 1), (1,)]
+    if len(weights) != 4 or any(np.shape(w) != s for w, s in zip(weights, shapes)):
+        raise ValueError(f"params_from_weights expects the 1-3-1 network's weights with shapes "
+                         f"{shapes}, received {[np.shape(w) for w in weights]}")
+    k1, b1, k2, b2 = (np.asarray(w, dtype=np.float64) for w in weights)
+    values = {"w_2": k1[0, 0], "w_3": k1[0, 1], "w_4": k1[0, 2],
+              "b_2": b1[0], "b_3": b1[1], "b_4": b1[2],
+              "w_52": k2[0, 0], "w_53": k2[1, 0], "w_54": k2[2, 0], "b_5": b2[0]}
+    return {n: Tensor(values[n], requires_grad=True, dtype=dtype, name=n) for n in PARAM_NAMES}
+
+
+def weights_from_params(params: dict[str, Tensor], dtype: str = "float32") -> list[np.ndarray]:
+    """The inverse of :func:`params_from_weights`: a list ``model.set_weights`` accepts.
+
+    Example:
+        >>> build_model().set_weights(weights_from_params(init_params()))
+    """
+    v = {n: float(params[n].data) for n in PARAM_NAMES}
+    return [np.array([[v["w_2"], v["w_3"], v["w_4"]]], dtype=dtype),
+            np.array([v["b_2"], v["b_3"], v["b_4"]], dtype=dtype),
+            np.array([[v["w_52"]], [v["w_53"]], [v["w_54"]]], dtype=dtype),
+            np.array([v["b_5"]], dtype=dtype)]
 
 
 def forward(p: dict[str, Tensor], x: Tensor) -> Tensor:
-    """y_hat for every row of x, built node by node as the course draws it."""
-    h2 = (p["w_2"] * x + p["b_2"]).sigmoid()
-    h3 = (p["w_3"] * x + p["b_3"]).sigmoid()
-    h4 = (p["w_4"] * x + p["b_4"]).sigmoid()
-    return (p["w_52"] * h2 + p["w_53"] * h3 + p["w_54"] * h4 + p["b_5"]).sigmoid()
+    """y_hat for every row of x, built node by node as the course draws it.
+
+    The intermediate tensors are named for pictures and traces: node k's weighted sum ``z_k`` and
+    its output ``a_k`` (k = 2, 3, 4), then ``z_5`` and ``y_hat``.
+    """
+    def node(k: str, z: Tensor) -> Tensor:
+        z.name = f"z_{k}"
+        a = z.sigmoid()
+        a.name = f"a_{k}" if k != "5" else "y_hat"
+        return a
+
+    a2 = node("2", p["w_2"] * x + p["b_2"])
+    a3 = node("3", p["w_3"] * x + p["b_3"])
+    a4 = node("4", p["w_4"] * x + p["b_4"])
+    return node("5", p["w_52"] * a2 + p["w_53"] * a3 + p["w_54"] * a4 + p["b_5"])
 
 
 def loss(p: dict[str, Tensor], x: Tensor, y: Tensor) -> Tensor:
-    """Mean absolute error, the course's loss."""
-    return (y - forward(p, x)).abs().mean()
+    """Mean absolute error, the course's loss: mean |e| with e = y - y_hat."""
+    error = y - forward(p, x)
+    error.name = "e"
+    size = error.abs()
+    size.name = "|e|"
+    return size.mean()
 
 
-@dataclass
-class GradientComparison:
-    """Backprop against the course's forward differences, per parameter."""
+def build_model(weights: Sequence[Any] | None = None, dtype: str | None = None) -> Any:
+    """The same network the Keras way: ``Sequential([Dense(3, sigmoid), Dense(1, sigmoid)])``.
 
-    names: tuple[str, ...]
-    backprop: np.ndarray
-    finite: np.ndarray
-    h: float
-    backprop_passes: int
-    finite_passes: int
-    backprop_seconds: float
-    finite_seconds: float
-
-    def to_text(self) -> str:
-        lines = [f"{'param':>6} {'backprop':>14} {'finite diff':>14} {'|difference|':>13}"]
-        for n, b, f in zip(self.names, self.backprop, self.finite):
-            lines.append(f"{n:>6} {b:>14.8f} {f:>14.8f} {abs(b - f):>13.2e}")
-        lines.append(
-            f"backprop: {self.backprop_passes} forward + 1 backward pass, "
-            f"{self.backprop_seconds * 1e3:.2f} ms; finite differences (h={self.h:g}): "
-            f"{self.finite_passes} forward passes, {self.finite_seconds * 1e3:.2f} ms")
-        return "\n".join(lines)
-
-
-def compare_gradients(seed: int = 0, h: float = 3e-6) -> GradientComparison:
-    """The 10 gradients by one backward pass and by forward differences, in float64.
+    Args:
+        weights: optional starting weights (``get_weights()`` order, or see
+            :func:`weights_from_params`); default Keras's initializers.
+        dtype: of the layers; default ``config.floatx()``.
 
     Example:
-        >>> cmp = compare_gradients(); float(abs(cmp.backprop - cmp.finite).max()) < 1e-4
+        >>> model = build_model(); model.count_params()
+        10
+    """
+    from tinygrad_es.layers import Dense, Input
+    from tinygrad_es.models import Sequential
+
+    model = Sequential([Input((1,), dtype=dtype) if dtype else Input((1,)),
+                        Dense(3, activation="sigmoid", dtype=dtype),
+                        Dense(1, activation="sigmoid", dtype=dtype)])
+    if weights is not None:
+        model.set_weights(list(weights))
+    return model
+
+
+def compare_gradients(params: dict[str, Tensor] | None = None, seed: int = 0, h: float = H) -> Any:
+    """The 10 gradients by one backward pass and by the course's finite differences, in float64.
+
+    A thin wrapper over :func:`tinygrad_es.viz.compare_gradients` on the course's data and loss.
+
+    Args:
+        params: the named weights (float64 Tensors); default :func:`init_params` with ``seed``.
+        seed: used when ``params`` is None.
+        h: the nudge (the course's 3e-6).
+
+    Returns:
+        A :class:`tinygrad_es.viz.GradientComparison` (print it, or ``.to_text("es")``).
+
+    Example:
+        >>> cmp = compare_gradients(); cmp.max_forward_error < 1e-5
         True
     """
+    from tinygrad_es.viz.compare import compare_gradients as compare
+
     x, y = iris_data()
-    xt, yt = Tensor(x, dtype="float64"), Tensor(y, dtype="float64")
-    params = init_params(seed)
+    xt, yt = Tensor(x, dtype="float64", name="x"), Tensor(y, dtype="float64", name="y")
+    params = params if params is not None else init_params(seed)
+    # One untimed pass on a copy first, so that the timings do not include first-call costs.
+    loss({n: Tensor(p.data, requires_grad=True) for n, p in params.items()}, xt, yt).backward()
+    return compare(lambda: loss(params, xt, yt), [params[n] for n in PARAM_NAMES], h=h)
 
-    start = time.perf_counter()
-    loss(params, xt, yt).backward()
-    backprop = np.array([params[n].grad for n in PARAM_NAMES], dtype=np.float64)
-    backprop_seconds = time.perf_counter() - start
 
-    flat = np.array([params[n].data for n in PARAM_NAMES], dtype=np.float64)
+def finite_difference_grads(params: dict[str, Tensor], x: Tensor, y: Tensor,
+                            h: float = H) -> dict[str, float]:
+    """The course's gradients: (L(w + h) - L(w)) / h for each weight, 1 + 10 forward passes.
 
-    def loss_of(values: np.ndarray) -> float:
-        named = {n: Tensor(v, dtype="float64") for n, v in zip(PARAM_NAMES, values)}
-        return float(loss(named, xt, yt).data)
+    Example:
+        >>> x, y = (Tensor(a, dtype="float64") for a in iris_data()); p = init_params()
+        >>> grads = finite_difference_grads(p, x, y)       # {"w_2": ..., "b_5": ...}
+        >>> len(grads)
+        10
+    """
+    base = float(loss(params, x, y).data)
+    grads = {}
+    for name in PARAM_NAMES:
+        w = params[name]
+        original = w.data.copy()
+        w.data[...] = original + h
+        grads[name] = (float(loss(params, x, y).data) - base) / h
+        w.data[...] = original
+    return grads
 
-    start = time.perf_counter()
-    finite = numerical_grad(loss_of, flat, h=h, method="forward")
-    finite_seconds = time.perf_counter() - start
-    return GradientComparison(PARAM_NAMES, backprop, finite, h, 1, len(flat) + 1,
-                              backprop_seconds, finite_seconds)
+
+def train(params: dict[str, Tensor], x: Tensor, y: Tensor, epochs: int = EPOCHS,
+          learning_rate: float = LEARNING_RATE, method: str = "backprop",
+          h: float = H) -> list[float]:
+    """Full-batch gradient descent w ← w − lr·∂L/∂w, in place, as the course trained.
+
+    Args:
+        params: the named weights, updated in place.
+        x, y: the data.
+        epochs, learning_rate: the course's 50 and 0.001.
+        method: ``"backprop"`` (one forward + one backward pass per step) or ``"finite"``
+            (the course's forward differences, 11 forward passes per step).
+        h: the nudge for ``"finite"``.
+
+    Returns:
+        The loss before each update (what Keras's History reports for full-batch SGD).
+
+    Example:
+        >>> p = init_params(); x, y = (Tensor(a, dtype="float64") for a in iris_data())
+        >>> losses = train(p, x, y, epochs=5, method="finite")
+    """
+    if method not in ("backprop", "finite"):
+        raise ValueError(f"method must be 'backprop' or 'finite', received {method!r}")
+    losses = []
+    for _ in range(epochs):
+        if method == "finite":
+            losses.append(float(loss(params, x, y).data))
+            grads = finite_difference_grads(params, x, y, h)
+        else:
+            for w in params.values():
+                w.grad = None
+            value = loss(params, x, y)
+            value.backward()
+            losses.append(float(value.data))
+            grads = {n: params[n].grad for n in PARAM_NAMES}
+        for name in PARAM_NAMES:
+            params[name].data -= learning_rate * np.asarray(grads[name], dtype=params[name].dtype)
+    return losses
+
+
+# ----- the course's optimizers -----
+
+# By the names the course used: (Keras class name, its options besides the learning rate).
+OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sgd": ("SGD", {}),
+    "momentum": ("SGD", {"momentum": 0.9}),
+    "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
+    "adagrad": ("Adagrad", {}),
+    "rmsprop": ("RMSprop", {}),
+    "adadelta": ("Adadelta", {}),
+    "adam": ("Adam", {}),
+    "amsgrad": ("Adam", {"amsgrad": True}),
+    "adamax": ("Adamax", {}),
+    "nadam": ("Nadam", {}),
+}
+
+# For the 2-D pictures, per surface of ``viz.surfaces``: (steps, learning rate per optimizer).
+# Chosen so that each optimizer's character shows: at the others' 0.01 Adagrad and Adadelta barely
+# move (Adadelta's paper uses 1.0), and on Rosenbrock's steep valley SGD diverges above ~0.003.
+_RATES = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.1, "rmsprop": 0.01,
+          "adadelta": 1.0, "adam": 0.01, "amsgrad": 0.01, "adamax": 0.01, "nadam": 0.01}
+PATHS: dict[str, tuple[int, dict[str, float]]] = {
+    "course": (150, _RATES),
+    "cubic": (150, _RATES),
+    "squares": (150, _RATES),
+    "rosenbrock": (1000, {"sgd": 0.002, "momentum": 0.002, "nesterov": 0.001, "adagrad": 1.0,
+                          "rmsprop": 0.01, "adadelta": 3.0, "adam": 0.1, "amsgrad": 0.1,
+                          "adamax": 1.0, "nadam": 0.1}),
+}
+
+
+def paths_window(surface: Any, paths: dict[str, np.ndarray],
+                 margin: float = 0.15) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``(xlim, ylim)``: the box around every path and the surface's minimum, with a margin,
+    inside the surface's own view (so that diverging paths do not zoom the picture out).
+
+    Example:
+        >>> s = surfaces.get("course"); xlim, ylim = paths_window(s, {"sgd": path})
+    """
+    points = np.concatenate([p[np.all(np.isfinite(p), axis=1)] for p in paths.values()]
+                            + [np.array([surface.minimum], dtype=np.float64)])
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = margin * float((high - low).max()) + 0.1
+    (x0, x1), (y0, y1) = ((max(lo - pad, view[0]), min(hi + pad, view[1]))
+                          for lo, hi, view in zip(low, high, (surface.xlim, surface.ylim)))
+    return (x0, x1), (y0, y1)
+
+
+def optimizer(name: str, learning_rate: float | None = None, module: Any = None) -> Any:
+    """A fresh optimizer by the course's name (``"momentum"`` is SGD with momentum 0.9, ...).
+
+    Args:
+        name: one of ``OPTIMIZERS``.
+        learning_rate: default the rate the pictures of the course's surface use (``PATHS``).
+        module: where the classes come from: ``tinygrad_es.optimizers`` (default) or
+            ``keras.optimizers``, for the same optimizer in Keras.
+
+    Example:
+        >>> optimizer("nesterov", 0.1)
+        SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; the course's are {list(OPTIMIZERS)}")
+    if module is None:
+        from tinygrad_es import optimizers as module
+    class_name, options = OPTIMIZERS[name]
+    rate = PATHS["course"][1][name] if learning_rate is None else learning_rate
+    return getattr(module, class_name)(learning_rate=rate, **options)
