@@ -149,6 +149,20 @@ def test_matmul_forward_and_gradcheck(sa, sb):
     assert gradcheck(lambda x, y: x.matmul(y).tanh(), a, b)  # a non-linear consumer too
 
 
+@pytest.mark.parametrize("sx", [(5, 3), (2, 5, 3), (3,), (1, 3)], ids=str)
+def test_linear_forward_and_gradcheck(sx):
+    x, w, b = _RNG.normal(size=sx), _RNG.normal(size=(3, 4)), _RNG.normal(size=4)
+    out = Tensor(x, dtype=F64).linear(Tensor(w, dtype=F64), Tensor(b, dtype=F64))
+    np.testing.assert_array_equal(out.data, x @ w + b)  # the same arithmetic as matmul then add
+    assert gradcheck(lambda x_, w_, b_: x_.linear(w_, b_).tanh(), x, w, b)
+
+
+def test_linear_rejects_mismatched_shapes():
+    x, w, b = Tensor(np.ones((5, 3))), Tensor(np.ones((4, 2))), Tensor(np.ones(2))
+    with pytest.raises(ValueError, match=r"Linear cannot combine shapes \(5, 3\) @ \(4, 2\)"):
+        x.linear(w, b)
+
+
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_matmul_with_ndarray_on_either_side(side):
     w, x = _RNG.normal(size=(3, 2)), _RNG.normal(size=(4, 3))

@@ -107,6 +107,12 @@ for sa, sb in [((2, 3), (3, 4)), ((2, 3, 4), (4, 5)), ((5,), (5,)), ((5,), (5, 3
                ((2, 1, 3, 4), (5, 4, 2)), ((4,), (2, 4, 3)), ((2, 3, 4), (4,)),
                ((1, 3, 4), (2, 4, 2))]:
     case(f"matmul{sa}{sb}", lambda a, b: a @ b, _tf_matmul, _u(*sa), _u(*sb))
+for sx in [(5, 3), (2, 5, 3), (3,)]:  # Linear: Keras's Dense is matmul then bias add
+    case(f"linear{sx}", lambda x, w, b: x.linear(w, b),
+         lambda tf, x, w, b: tf.nn.bias_add(_tf_matmul(tf, x, w)[None] if len(sx) == 1
+                                            else _tf_matmul(tf, x, w), b)[0 if len(sx) == 1
+                                                                            else slice(None)],
+         _u(*sx), _u(3, 4), _u(4))
 case("ndarray@x", lambda x: np.arange(6.0).reshape(2, 3) @ x,
      lambda tf, x: tf.constant(np.arange(6.0).reshape(2, 3), x.dtype) @ x, _u(3, 4))
 

@@ -119,6 +119,31 @@ class MatMul(Function):
         return gx, gy
 
 
+class Linear(Function):
+    """Linear: Z = X @ W + b, a Dense layer's affine map.  dL/dX = G Wᵀ, dL/dW = Xᵀ G, dL/db = Σ G.
+
+    The same arithmetic as MatMul followed by Add (Keras's matmul then bias add), as one node.
+    """
+
+    def forward(self, x, w, b):
+        self.save_for_backward(x, w)
+        out = x @ w
+        if out.dtype == b.dtype and out.ndim:
+            out += b  # the fresh matmul result is ours: add the bias in place
+            return out
+        return out + b
+
+    def backward(self, grad_output):
+        x, w = self.saved_tensors
+        g = grad_output
+        gx = g @ w.T if self.needs_input_grad[0] else None
+        if x.ndim != 2:  # fold the batch axes (or lift a 1-D x): W and b see every row
+            x, g = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+        gw = x.T @ g if self.needs_input_grad[1] else None
+        gb = g.sum(axis=0) if self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
 class Maximum(Function):
     """Maximum: z = max(x, y).  dz/dx = [x >= y], dz/dy = [x < y]."""
 

@@ -209,7 +209,7 @@ class Tensor:
                 prev = grads.get(parent)
                 grads[parent] = pg if prev is None else prev + pg
             if not retain_graph:
-                ctx.release()
+                ctx.saved_tensors = None  # ctx.release(), inlined: this loop is the hot path
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""
@@ -259,6 +259,21 @@ class Tensor:
             raise ValueError(f"MatMul needs tensors with at least 1 dimension, received shapes "
                              f"{self.shape} and {other.shape}")
         return _apply(F.MatMul, self, other)
+
+    def linear(self, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+        """``self @ weight + bias`` as one op: a Dense layer's affine map (weight is (in, out)).
+
+        Example:
+            >>> Tensor([[1.0, 2.0]]).linear(Tensor([[1.0], [1.0]]), Tensor([0.5]))
+            Tensor([[3.5]], dtype=float32)
+        """
+        if bias is None:
+            return self.matmul(weight)
+        xs, ws, bs = self.data.shape, weight.data.shape, bias.data.shape
+        if len(xs) < 1 or len(ws) != 2 or xs[-1] != ws[0] or bs not in ((ws[1],), (1,), ()):
+            raise ValueError(f"Linear cannot combine shapes {xs} @ {ws} + {bs}: expected "
+                             f"(..., n) @ (n, m) + (m,)")
+        return _apply(F.Linear, self, weight, bias)
 
     def maximum(self, other: Any) -> Tensor:
         return _apply(F.Maximum, self, self._lift(other))

@@ -82,9 +82,7 @@ class Dense(Layer):
         if len(shape) < 2 or shape[-1] != self._in_features:
             raise ValueError(f"Dense layer '{self.name}' expects {self._in_features} input "
                              f"features, received input of shape {shape}")
-        y = x @ self.kernel
-        if self.bias is not None:
-            y = y + self.bias
+        y = x.linear(self.kernel, self.bias)  # x @ kernel + bias, one node
         return y if self._act is None else self._act(y)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
