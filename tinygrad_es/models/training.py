@@ -11,16 +11,17 @@ update of the epoch.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from typing import Any
 
 import numpy as np
 
 from tinygrad_es import config, losses as losses_module, metrics as metrics_module, optimizers
-from tinygrad_es import random as tg_random
 from tinygrad_es.autograd import no_grad
 from tinygrad_es.callbacks import CallbackList
+from tinygrad_es.models.data_adapter import (Batches, as_floatx, check_batch_size, check_fit_args,
+                                             convert_targets, match_input_shape, should_validate,
+                                             train_validation_split, unpack_validation)
 from tinygrad_es.tensor import Tensor
 
 
@@ -132,19 +133,17 @@ class Trainer:
         """
         # ----- check and convert everything once, before the first update -----
         self._assert_compiled("fit")
-        _check_fit_args(batch_size, epochs, validation_split, steps_per_epoch, validation_freq,
-                       shuffle)
-        x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight, "fit")
+        check_fit_args(batch_size, epochs, validation_split, steps_per_epoch, validation_freq,
+                      shuffle)
+        train = self._prepare(x, y, sample_weight, class_weight, "fit")   # (x, y, sample_weight)
         val = None
         if validation_data is not None:
-            val = self._prepare(*_unpack_validation(validation_data), None, "validation_data")
+            val = self._prepare(*unpack_validation(validation_data), None, "validation_data")
         elif validation_split:
-            split = _split_at(len(x), validation_split)
-            val = tuple(None if a is None else a[split:] for a in (x, y, sample_weight))
-            x, y, sample_weight = (None if a is None else a[:split] for a in (x, y, sample_weight))
+            train, val = train_validation_split(train, validation_split)
         if batch_size is None:
-            batch_size = math.ceil(len(x) / steps_per_epoch) if steps_per_epoch else 32
-        data = _Batches((x, y, sample_weight), batch_size, shuffle, steps_per_epoch)
+            batch_size = math.ceil(len(train[0]) / steps_per_epoch) if steps_per_epoch else 32
+        data = Batches(train, batch_size, shuffle, steps_per_epoch)
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=epochs, steps=data.steps)
@@ -174,7 +173,7 @@ class Trainer:
                 if self.stop_training:
                     break
             epoch_logs = self._logs()
-            if val is not None and _should_validate(epoch, validation_freq):
+            if val is not None and should_validate(epoch, validation_freq):
                 val_logs = self._test_loop(val, validation_batch_size or batch_size,
                                            validation_steps, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -198,7 +197,7 @@ class Trainer:
             [0.31, 0.9]
         """
         self._assert_compiled("evaluate")
-        _check_batch_size(batch_size)
+        check_batch_size(batch_size)
         data = self._prepare(x, y, sample_weight, None, "evaluate")
         batch_size = batch_size or 32
         n_steps = steps or math.ceil(len(data[0]) / batch_size)
@@ -216,9 +215,9 @@ class Trainer:
             >>> model.predict(x, verbose=0).shape                            # doctest: +SKIP
             (99, 1)
         """
-        _check_batch_size(batch_size)
+        check_batch_size(batch_size)
         x = self._prepare_x(x, "predict", finite=False)
-        data = _Batches((x, None, None), batch_size or 32, False, steps)
+        data = Batches((x, None, None), batch_size or 32, False, steps)
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.steps)
@@ -264,12 +263,8 @@ class Trainer:
         """Loss and metrics on one batch with ``training=False``."""
         self._assert_compiled("test_on_batch")
         data = self._prepare(x, y, sample_weight, None, "test_on_batch")
-        self.reset_metrics()
-        with no_grad():
-            y_pred = self(Tensor._make(data[0], None, False), training=False)
-            self._update_metrics(self._compute_loss(data[1], y_pred, data[2]), data[1], y_pred,
-                                 data[2])
-        return self._logs() if return_dict else self._flatten(self._logs())
+        logs = self._test_loop(data, len(data[0]), None, CallbackList())  # one batch, no callbacks
+        return logs if return_dict else self._flatten(logs)
 
     # ----- the pieces of a step -----
 
@@ -305,7 +300,7 @@ class Trainer:
 
     def _test_loop(self, data: tuple, batch_size: int | None, steps: int | None,
                    callbacks: CallbackList) -> dict:
-        batches = _Batches(data, batch_size or 32, False, steps)
+        batches = Batches(data, batch_size or 32, False, steps)
         self.reset_metrics()
         callbacks.on_test_begin()
         with no_grad():
@@ -336,30 +331,16 @@ class Trainer:
                                "optimizer=..., loss=...) before model." + method + "()")
 
     def _prepare_x(self, x: Any, where: str, finite: bool = True) -> np.ndarray:
-        x = _as_floatx(x, "x", where)
-        if finite:
-            _check_finite(x, "x", where)
+        x = as_floatx(x, "x", where, finite)
         if not self.built:
             self.build((None,) + x.shape[1:])
-        return _match_input_shape(x, self.input_shape, self.layers, where)
+        return match_input_shape(x, self.input_shape, self.layers, where)
 
     def _prepare(self, x: Any, y: Any, sample_weight: Any, class_weight: dict | None,
                  where: str) -> tuple:
         """(x, y, sample_weight) as floatx arrays, all checked; resolves loss and metrics."""
         x = self._prepare_x(x, where)
-        y = _as_floatx(y, "y", where)
-        _check_finite(y, "y", where)
-        _check_lengths(x, y, where)
-        if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError("Arguments `sample_weight` and `class_weight` cannot be "
-                                 f"specified at the same time. Received: sample_weight="
-                                 f"{sample_weight}, class_weight={class_weight}")
-            sample_weight = _class_weight_to_sample_weight(y, class_weight)
-        elif sample_weight is not None:
-            sample_weight = _as_floatx(sample_weight, "sample_weight", where)
-            _check_finite(sample_weight, "sample_weight", where)
-            _check_lengths(x, sample_weight, where, "sample_weight")
+        y, sample_weight = convert_targets(x, y, sample_weight, class_weight, where)
         with no_grad():  # a one-row forward: output units for the label checks and metrics
             y_probe = self(Tensor._make(x[:1], None, False), training=False)
         if self._loss_fn is None:
@@ -418,168 +399,3 @@ def _deserialize(value: Any) -> Any:
     if isinstance(value, dict) and value.get("kind") == "metric":
         return metrics_module.deserialize(value["value"])
     return value
-
-
-class _Batches:
-    """Consecutive row slices (views) of the arrays; a new pass, reshuffled, when one runs out.
-
-    With ``steps_per_epoch`` the pass is NOT restarted at each epoch (Keras §5.1): an epoch that
-    reaches the end of the data stops there with Keras's warning, and the next starts a new pass.
-    """
-
-    def __init__(self, arrays: tuple, batch_size: int, shuffle: bool | str,
-                 steps_per_epoch: int | None):
-        self.arrays, self.batch_size, self.shuffle = arrays, batch_size, shuffle
-        self.num_batches = math.ceil(len(arrays[0]) / batch_size)
-        self.steps_per_epoch = steps_per_epoch
-        self.steps = steps_per_epoch or self.num_batches
-        self._pass: tuple | None = None
-        self._seen = 0
-
-    def epoch(self):
-        """Yield ``(step, x, y, sample_weight)`` for one epoch; y/sample_weight may be None."""
-        if self._pass is None or not self.steps_per_epoch:
-            self._pass, self._seen = self._new_pass(), 0
-        x, y, sw = self._pass
-        bs = self.batch_size
-        for step in range(self.steps):
-            if self._seen >= self.num_batches:
-                if self.steps_per_epoch:
-                    warnings.warn("Your input ran out of data; interrupting training. Make sure "
-                                  "that your dataset or generator can generate at least "
-                                  "`steps_per_epoch * epochs` batches.", stacklevel=3)
-                break
-            a = self._seen * bs
-            self._seen += 1
-            yield (step, x[a:a + bs], None if y is None else y[a:a + bs],
-                   None if sw is None else sw[a:a + bs])
-        if self._seen >= self.num_batches:
-            self._pass = None
-
-    def _new_pass(self) -> tuple:
-        n = len(self.arrays[0])
-        if not self.shuffle:
-            return self.arrays
-        rng = tg_random.generator()
-        if self.shuffle == "batch":  # shuffle only inside each batch
-            order = np.arange(n)
-            for a in range(0, n, self.batch_size):
-                order[a:a + self.batch_size] = rng.permutation(order[a:a + self.batch_size])
-        else:
-            order = rng.permutation(n)
-        return tuple(None if arr is None else arr[order] for arr in self.arrays)
-
-
-# ----- data checks: clear errors before the first update -----
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_batch_size(batch_size: Any) -> None:
-    if batch_size is not None and (not _is_int(batch_size) or batch_size <= 0):
-        raise ValueError(f"batch_size must be a positive integer or None, received "
-                         f"batch_size={batch_size!r}")
-
-
-def _check_fit_args(batch_size, epochs, validation_split, steps_per_epoch, validation_freq,
-                   shuffle) -> None:
-    _check_batch_size(batch_size)
-    if not _is_int(epochs) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, received epochs={epochs!r}")
-    if not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
-        raise ValueError("validation_split must be a number in [0, 1) (the fraction of rows, "
-                         f"taken from the end, kept for validation), received {validation_split!r}")
-    if steps_per_epoch is not None and (not _is_int(steps_per_epoch) or steps_per_epoch <= 0):
-        raise ValueError(f"steps_per_epoch must be a positive integer or None, received "
-                         f"{steps_per_epoch!r}")
-    if not (_is_int(validation_freq) and validation_freq > 0 or isinstance(validation_freq, list)):
-        raise ValueError("Expected `validation_freq` to be a list or int. Received: "
-                         f"validation_freq={validation_freq!r} of the type "
-                         f"{type(validation_freq).__name__}.")
-    if shuffle not in (True, False, "batch"):
-        raise ValueError(f"shuffle must be True, False or 'batch', received {shuffle!r}")
-
-
-def _unpack_validation(validation_data: Any) -> tuple:
-    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
-        return tuple(validation_data) + (None,) * (3 - len(validation_data))
-    raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                     f"sample_weight_val), received {type(validation_data).__name__}")
-
-
-def _split_at(n: int, validation_split: float) -> int:
-    split = int(math.floor(n * (1.0 - validation_split)))
-    if split == 0 or split == n:
-        raise ValueError(f"Training data contains {n} samples, which is not sufficient to split "
-                         "it into a validation and training set as specified by "
-                         f"`validation_split={validation_split}`. Either provide more data, or a "
-                         "different value for the `validation_split` argument.")
-    return split
-
-
-def _should_validate(epoch: int, validation_freq: int | list) -> bool:
-    if isinstance(validation_freq, list):
-        return epoch + 1 in validation_freq
-    return (epoch + 1) % validation_freq == 0
-
-
-def _as_floatx(value: Any, name: str, where: str) -> np.ndarray:
-    """``value`` as an ndarray of floatx (no copy when it already is one)."""
-    if value is None:
-        raise ValueError(f"{where}() needs {name}, received None")
-    if isinstance(value, Tensor):
-        value = value.data
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{where}() expects {name} to be a rectangular array of numbers, "
-                         f"received {type(value).__name__}: {err}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{where}() expects {name} to be numeric, received an array of dtype "
-                        f"{arr.dtype} (e.g. {arr.flat[0]!r}); convert it to numbers first")
-    if arr.ndim == 0 or len(arr) == 0:
-        raise ValueError(f"{where}() expects {name} to have one row per sample, received "
-                         f"{'a scalar' if arr.ndim == 0 else 'no rows'} (shape {arr.shape})")
-    return arr.astype(config.floatx(), copy=False)
-
-
-def _check_finite(arr: np.ndarray, name: str, where: str) -> None:
-    finite = np.isfinite(arr)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
-        raise ValueError(f"{where}() received NaN or inf in {name}: the first bad row is "
-                         f"{name}[{row}] = {arr[row]!r}")
-
-
-def _check_lengths(x: np.ndarray, other: np.ndarray, where: str, name: str = "y") -> None:
-    if len(x) != len(other):
-        raise ValueError(f"{where}() needs as many rows in {name} as in x: x has {len(x)} rows "
-                         f"(shape {x.shape}) but {name} has {len(other)} (shape {other.shape})")
-
-
-def _match_input_shape(x: np.ndarray, input_shape: tuple | None, layers: list,
-                      where: str) -> np.ndarray:
-    """x reshaped as Keras does ((N,) -> (N, 1) for a 1-feature model), or a clear error."""
-    if input_shape is None:
-        return x
-    expected = tuple(input_shape[1:])
-    if x.shape[1:] == expected:
-        return x
-    if x.ndim == 1 and expected == (1,):
-        return x[:, None]
-    layer = layers[0].name if layers else "the model's input"
-    raise ValueError(f"{where}(): layer '{layer}' expects input of shape {tuple(input_shape)} "
-                     f"(features {expected}), but x has shape {x.shape}")
-
-
-def _class_weight_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndarray:
-    """Keras's rule: class = argmax of one-hot rows, else round(y); missing classes weigh 1."""
-    if not isinstance(class_weight, dict):
-        raise ValueError(f"class_weight must be a dict {{class: weight}}, received "
-                         f"{type(class_weight).__name__}")
-    labels = y
-    if y.ndim > 1:
-        labels = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)
-    labels = np.round(labels).astype("int32")
-    return np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=config.floatx())
