@@ -43,11 +43,13 @@ scalar of that dtype. A float learning rate is stored in ``floatx()`` at constru
 Variable is (float32 mode: ``SGD(0.001).learning_rate == float(np.float32(0.001))``). Where Keras
 casts a Python float with ``ops.cast`` it goes through float32 even in float64 mode; the optimizers
 do the same with :meth:`Optimizer._cast` and say so in a ``# NOTE:``.
+
+The argument checks are in ``_validation.py``; saving, restoring and printing an optimizer
+(``get_state``, ``get_config``, ``repr``) in ``_serialization.py``.
 """
 
 from __future__ import annotations
 
-import numbers
 import re
 import warnings
 from typing import Any, Iterable, Sequence
@@ -55,8 +57,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from tinygrad_es import config
-from tinygrad_es.optimizers import schedules as schedules_module
+from tinygrad_es.optimizers._serialization import Serializable
+from tinygrad_es.optimizers._validation import (as_gradient, check_base_arguments,
+                                                check_learning_rate, check_number)
 from tinygrad_es.optimizers.schedules import LearningRateSchedule
+
+__all__ = ["Optimizer", "check_number"]  # check_number: for the subclasses' own hyperparameters
 
 _NAME_COUNTS: dict[str, int] = {}
 _CAST_CACHE: dict = {}
@@ -71,48 +77,7 @@ def _auto_name(class_name: str) -> str:
     return name if count == 0 else f"{name}_{count}"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def check_number(name: str, value: Any, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False) -> float:
-    """Validate a hyperparameter at construction and return it as a Python float.
-
-    Raises TypeError for a non-number and ValueError outside ``[low, high]`` (``low_open`` /
-    ``high_open`` exclude the ends); both messages say what was received.
-
-    Example:
-        >>> check_number("beta_1", 0.9, 0.0, 1.0, high_open=True)
-        0.9
-    """
-    if not _is_number(value):
-        raise TypeError(f"`{name}` must be a number, received {name}={value!r} "
-                        f"of type {type(value).__name__}")
-    value = float(value)
-    bad_low = low is not None and (value <= low if low_open else value < low)
-    bad_high = high is not None and (value >= high if high_open else value > high)
-    if bad_low or bad_high or value != value:
-        interval = (f"{'(' if low_open else '['}{low if low is not None else '-inf'}, "
-                    f"{high if high is not None else 'inf'}{')' if high_open else ']'}")
-        raise ValueError(f"`{name}` must be in {interval}, received {name}={value!r}")
-    return value
-
-
-def _unwrap(grad: Any, w: np.ndarray) -> np.ndarray:
-    """A gradient as an ndarray of the variable's dtype and shape (never modified in place)."""
-    if type(grad) is not np.ndarray:
-        data = getattr(grad, "data", None)
-        grad = data if isinstance(data, np.ndarray) else np.asarray(grad)
-    if grad.dtype != w.dtype:
-        grad = grad.astype(w.dtype)
-    if grad.shape != w.shape:
-        raise ValueError(f"A gradient of shape {grad.shape} was given for a variable of shape "
-                         f"{w.shape}")
-    return grad
-
-
-class Optimizer:
+class Optimizer(Serializable):
     """Base class of the optimizers: the Keras loop around one ``update_step`` per variable.
 
     Args:
@@ -151,31 +116,11 @@ class Optimizer:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.")
         if kwargs:
             raise ValueError(f"{type(self).__name__}: argument(s) not recognized: {kwargs}")
-        clip_set = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                                   ("global_clipnorm", global_clipnorm)) if v is not None]
-        if len(clip_set) > 1:
-            raise ValueError(
-                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
-                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
-                f"global_clipnorm={global_clipnorm}")
-        for key, value in (("weight_decay", weight_decay), ("clipnorm", clipnorm),
-                           ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
-            if value is not None:
-                check_number(key, value, 0.0)
-        if loss_scale_factor is not None:
-            check_number("loss_scale_factor", loss_scale_factor, 0.0, low_open=True)
-        if gradient_accumulation_steps and (
-                not isinstance(gradient_accumulation_steps, numbers.Integral)
-                or gradient_accumulation_steps < 2):
-            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
-                             f"gradient_accumulation_steps={gradient_accumulation_steps!r}")
-        if use_ema:
-            check_number("ema_momentum", ema_momentum, 0.0, 1.0)
-            if ema_overwrite_frequency and (
-                    not isinstance(ema_overwrite_frequency, numbers.Integral)
-                    or ema_overwrite_frequency < 1):
-                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
-                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency!r}")
+        check_base_arguments(
+            weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps)
         self.name = name if name is not None else _auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -223,13 +168,7 @@ class Optimizer:
                 f"{type(self).__name__} was created with a LearningRateSchedule "
                 f"({self._learning_rate!r}), so its learning rate cannot be set to {value!r}. "
                 "Create the optimizer with a float learning_rate to make it settable.")
-        if not _is_number(value):
-            raise TypeError(
-                "`learning_rate` must be a number, a LearningRateSchedule or a callable, "
-                f"received learning_rate={value!r} of type {type(value).__name__}")
-        if not value >= 0 or value == float("inf"):
-            raise ValueError(f"`learning_rate` must be a finite number >= 0, "
-                             f"received learning_rate={value!r}")
+        check_learning_rate(value)
         # NOTE: Keras keeps the rate in a floatx Variable: in float32 mode 0.001 is 0.0010000000475.
         self._learning_rate = self._lr_dtype.type(value)
 
@@ -323,53 +262,6 @@ class Optimizer:
                              f"(built={self.built}); apply it to the variable first")
         return dict(self._slots[self._index[id(variable)]])
 
-    @property
-    def variables(self) -> list[np.ndarray]:
-        """Keras's order: iterations (int64), learning_rate (unless a schedule), then the state."""
-        out = [np.array(self._iterations, dtype=np.int64)]
-        if isinstance(self._learning_rate, np.generic):
-            out.append(np.array(self._learning_rate))
-        return out + list(self._state.values())
-
-    def get_state(self) -> dict[str, np.ndarray]:
-        """Every number needed to resume training, as plain arrays keyed by stable names.
-
-        Keys: ``iterations`` (the raw call count), ``learning_rate`` (if a float) and
-        ``"{variable index}/{slot}"`` or the slot name for optimizer-wide state. The dict
-        round-trips through ``np.savez`` / ``np.load(allow_pickle=False)``.
-
-        Example:
-            >>> sorted(opt.get_state())  # doctest: +SKIP
-            ['0/momentum', '0/velocity', 'iterations', 'learning_rate']
-        """
-        state = {"iterations": np.array(self._iterations, dtype=np.int64)}
-        if isinstance(self._learning_rate, np.generic):
-            state["learning_rate"] = np.array(self._learning_rate)
-        state.update({k: v.copy() for k, v in self._state.items()})
-        return state
-
-    def set_state(self, state, variables: Sequence | None = None) -> None:
-        """Restore :meth:`get_state`; builds on ``variables`` first if not built yet."""
-        if not self.built:
-            if variables is None:
-                raise ValueError(f"{self.name} is not built: pass the variables to set_state, "
-                                 "or apply the optimizer once first")
-            self.build(variables)
-        missing = sorted(set(self._state) - set(state))
-        unknown = sorted(set(state) - set(self._state) - {"iterations", "learning_rate"})
-        if missing or unknown:
-            raise ValueError(f"{self.name}: the saved state does not match this optimizer; "
-                             f"missing keys {missing}, unexpected keys {unknown}")
-        for key, array in self._state.items():
-            value = np.asarray(state[key])
-            if value.shape != array.shape:
-                raise ValueError(f"{self.name}: state {key!r} has shape {array.shape}, "
-                                 f"received {value.shape}")
-            array[...] = value
-        self._iterations = int(state["iterations"])
-        if "learning_rate" in state and isinstance(self._learning_rate, np.generic):
-            self._learning_rate = self._lr_dtype.type(np.asarray(state["learning_rate"]))
-
     # ----- weight decay -----
 
     def exclude_from_weight_decay(self, var_list: Iterable | None = None,
@@ -456,7 +348,7 @@ class Optimizer:
             if g is None:
                 missing.append(getattr(v, "name", None) or f"variable {index[id(v)]}")
             else:
-                pairs_g.append(_unwrap(g, v.data))
+                pairs_g.append(as_gradient(g, v.data))
                 pairs_v.append(v)
         if not pairs_g:
             raise ValueError(f"{self.name}: no gradients provided for any variable "
@@ -533,70 +425,3 @@ class Optimizer:
                              f"received {len(variables)} variables")
         for variable, average in zip(variables, self._averages):
             variable.data[...] = average
-
-    # ----- config and printing -----
-
-    def get_config(self) -> dict:
-        """Keras's keys in Keras's order; subclasses append their own hyperparameters."""
-        lr = self._learning_rate
-        if isinstance(lr, LearningRateSchedule):
-            lr = schedules_module.serialize(lr)
-        elif isinstance(lr, np.generic):
-            lr = float(lr)
-        return {
-            "name": self.name,
-            "learning_rate": lr,
-            "weight_decay": self.weight_decay,
-            "clipnorm": self.clipnorm,
-            "global_clipnorm": self.global_clipnorm,
-            "clipvalue": self.clipvalue,
-            "use_ema": self.use_ema,
-            "ema_momentum": self.ema_momentum,
-            "ema_overwrite_frequency": self.ema_overwrite_frequency,
-            "loss_scale_factor": self.loss_scale_factor,
-            "gradient_accumulation_steps": self.gradient_accumulation_steps,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:
-        """The inverse of :meth:`get_config` (a serialized schedule is rebuilt)."""
-        config = dict(config)
-        if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = schedules_module.deserialize(config["learning_rate"],
-                                                                   custom_objects)
-        return cls(**config)
-
-    _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
-                      "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
-                      "ema_overwrite_frequency": None, "loss_scale_factor": None,
-                      "gradient_accumulation_steps": None}
-
-    def _describe(self, full: bool) -> str:
-        lr = self._learning_rate
-        parts = [f"learning_rate={float(lr):.6g}" if isinstance(lr, np.generic)
-                 else f"learning_rate={lr!r}"]
-        defaults = type(self)._defaults()
-        own, options = [], []
-        for key, value in self.get_config().items():
-            if key in ("name", "learning_rate"):
-                continue
-            default = defaults.get(key, self._BASE_DEFAULTS.get(key))
-            is_own = key not in self._BASE_DEFAULTS or default != self._BASE_DEFAULTS[key]
-            if value != default or (full and is_own):
-                (own if is_own else options).append(f"{key}={value!r}")
-        return f"{type(self).__name__}({', '.join(parts + own + options)})"
-
-    @classmethod
-    def _defaults(cls) -> dict:
-        import inspect
-        params = inspect.signature(cls.__init__).parameters.values()
-        return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
-
-    def __repr__(self) -> str:
-        """The class with its learning rate, every own hyperparameter and the options set."""
-        return self._describe(full=True)
-
-    def __str__(self) -> str:
-        """Short, for a plot legend: the learning rate and only what differs from the defaults."""
-        return self._describe(full=False)
-

@@ -1,10 +1,11 @@
-"""Initializers: how a layer fills its weights when it is built (Keras's names, formulas, configs).
+"""Random initializers: normal, truncated normal and uniform draws, the fan-scaled family
+(VarianceScaling and its Glorot / He / LeCun names) and Orthogonal.
 
-``init(shape, dtype=None) -> ndarray``. The random ones keep an integer seed: ``seed=n`` repeats
-the same values on every call, and an unseeded initializer draws its seed from the global stream
-(``tinygrad_es.random``) once, when it is created — so, as in Keras, one instance returns the same
-values each time it is called, and ``utils.set_random_seed`` makes a whole model repeat. The values
-cannot equal TensorFlow's (a different generator); the distributions do.
+Each keeps an integer seed: ``seed=n`` repeats the same values on every call, and an unseeded
+initializer draws its seed from the global stream (``tinygrad_es.random``) once, when it is
+created — so, as in Keras, one instance returns the same values each time it is called, and
+``utils.set_random_seed`` makes a whole model repeat. The values cannot equal TensorFlow's (a
+different generator); the distributions do.
 
 fan_in, fan_out: (a, b) for a 2-D shape (a, b); n and n for (n,); for rank > 2 both are
 multiplied by the receptive field size prod(shape[:-2]).
@@ -12,131 +13,18 @@ multiplied by the receptive field size prod(shape[:-2]).
 
 from __future__ import annotations
 
-import difflib
 import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from tinygrad_es import config
 from tinygrad_es import random as _random
-
-__all__ = ["Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform",
-           "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
-           "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "get", "serialize",
-           "deserialize", "compute_fans"]
+from tinygrad_es.initializers.initializer import Initializer, as_dtype, as_shape
 
 # NOTE: 0.87962566103423978 is the std of a unit normal truncated at ±2; dividing by it makes the
 # truncated draw have the requested std (Keras's VarianceScaling does the same).
 _TRUNCATED_STD = 0.87962566103423978
 
-
-class Initializer:
-    """Base class: ``__call__(shape, dtype=None) -> ndarray``, ``get_config``, ``from_config``."""
-
-    def __call__(self, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
-        raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Initializer:
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
-
-def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(dtype if dtype is not None else config.floatx())
-
-
-def _shape(shape: Any) -> tuple[int, ...]:
-    try:
-        shape = tuple(int(d) for d in shape)
-    except TypeError:
-        raise ValueError(f"an initializer needs a shape (tuple of ints), received "
-                         f"{shape!r}") from None
-    if any(d < 0 for d in shape):
-        raise ValueError(f"an initializer needs non-negative dimensions, received shape {shape}")
-    return shape
-
-
-# ----- constant initializers -----
-
-class Constant(Initializer):
-    """Every value equal to ``value`` (a scalar).
-
-    Example:
-        >>> Constant(3.0)((2,))
-        array([3., 3.], dtype=float32)
-    """
-
-    def __init__(self, value: float = 0.0):
-        if not np.isscalar(value) and np.ndim(value) != 0:
-            raise ValueError(f"Constant expects a scalar value, received {value!r}")
-        self.value = value
-
-    def __call__(self, shape, dtype=None):
-        return np.full(_shape(shape), self.value, dtype=_dtype(dtype))
-
-    def get_config(self):
-        return {"value": self.value}
-
-
-class Zeros(Initializer):
-    """All zeros (the default bias initializer).
-
-    Example:
-        >>> Zeros()((2,))
-        array([0., 0.], dtype=float32)
-    """
-
-    def __call__(self, shape, dtype=None):
-        return np.zeros(_shape(shape), dtype=_dtype(dtype))
-
-
-class Ones(Initializer):
-    """All ones.
-
-    Example:
-        >>> Ones()((2,))
-        array([1., 1.], dtype=float32)
-    """
-
-    def __call__(self, shape, dtype=None):
-        return np.ones(_shape(shape), dtype=_dtype(dtype))
-
-
-class Identity(Initializer):
-    """``gain`` times the identity matrix; 2-D shapes only.
-
-    Keras's ``Identity.get_config()`` omits ``gain`` (it returns ``{}``); here it is kept so that a
-    saved model reloads with the same gain.
-
-    Example:
-        >>> Identity()((2, 2))
-        array([[1., 0.],
-               [0., 1.]], dtype=float32)
-    """
-
-    def __init__(self, gain: float = 1.0):
-        self.gain = gain
-
-    def __call__(self, shape, dtype=None):
-        shape = _shape(shape)
-        if len(shape) != 2:
-            raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
-                             f"Received: shape={shape} of rank {len(shape)}.")
-        return (self.gain * np.eye(*shape)).astype(_dtype(dtype))
-
-    def get_config(self):
-        return {"gain": self.gain}
-
-
-# ----- random initializers -----
 
 class RandomInitializer(Initializer):
     """Holds the seed: the given integer, or one drawn from the global stream at creation."""
@@ -179,7 +67,7 @@ class RandomNormal(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype=None):
-        return self._rng().normal(self.mean, self.stddev, _shape(shape)).astype(_dtype(dtype))
+        return self._rng().normal(self.mean, self.stddev, as_shape(shape)).astype(as_dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -198,8 +86,8 @@ class TruncatedNormal(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype=None):
-        values = _truncated_normal(self._rng(), _shape(shape), self.mean, self.stddev)
-        return values.astype(_dtype(dtype))
+        values = _truncated_normal(self._rng(), as_shape(shape), self.mean, self.stddev)
+        return values.astype(as_dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -218,7 +106,8 @@ class RandomUniform(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype=None):
-        return self._rng().uniform(self.minval, self.maxval, _shape(shape)).astype(_dtype(dtype))
+        values = self._rng().uniform(self.minval, self.maxval, as_shape(shape))
+        return values.astype(as_dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
@@ -277,7 +166,7 @@ class VarianceScaling(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype=None):
-        shape = _shape(shape)
+        shape = as_shape(shape)
         fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         s = self.scale / max(1.0, n)
@@ -289,7 +178,7 @@ class VarianceScaling(RandomInitializer):
         else:
             limit = math.sqrt(3.0 * s)
             values = rng.uniform(-limit, limit, shape)
-        return values.astype(_dtype(dtype))
+        return values.astype(as_dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "mode": self.mode,
@@ -385,7 +274,7 @@ class Orthogonal(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype=None):
-        shape = _shape(shape)
+        shape = as_shape(shape)
         if len(shape) < 2:
             raise ValueError("The tensor to initialize must be at least two-dimensional. "
                              f"Received: shape={shape} of rank {len(shape)}.")
@@ -395,88 +284,7 @@ class Orthogonal(RandomInitializer):
         q = q * np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        return (self.gain * q.reshape(shape)).astype(_dtype(dtype))
+        return (self.gain * q.reshape(shape)).astype(as_dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain}
-
-
-# ----- lookup by name -----
-
-_CLASSES = (Constant, Zeros, Ones, Identity, RandomNormal, RandomUniform, TruncatedNormal,
-            VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
-            LecunNormal, Orthogonal)
-
-# Keras accepts the class name and its snake_case form, plus a few aliases.
-INITIALIZERS: dict[str, type[Initializer]] = {
-    **{cls.__name__: cls for cls in _CLASSES},
-    "constant": Constant, "zeros": Zeros, "ones": Ones, "identity": Identity,
-    "random_normal": RandomNormal, "random_uniform": RandomUniform,
-    "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
-    "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
-    "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
-    "orthogonal": Orthogonal, "normal": RandomNormal, "uniform": RandomUniform, "one": Ones,
-    "zero": Zeros, "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
-}
-
-
-def lookup(registry: dict[str, type], name: str, kind: str) -> type:
-    """``registry[name]``, or a ValueError listing the valid names and suggesting the closest."""
-    try:
-        return registry[name]
-    except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list(registry), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"Unknown {kind} {name!r}.{hint} Valid names: "
-                         f"{', '.join(sorted(registry))}") from None
-
-
-def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
-    """The initializer as a JSON-able dict ``{"class_name", "config", ...}`` (Keras's layout).
-
-    Example:
-        >>> serialize(Zeros())["class_name"]
-        'Zeros'
-    """
-    if initializer is None:
-        return None
-    if not isinstance(initializer, Initializer):
-        raise ValueError(f"cannot serialize initializer {initializer!r}: only Initializer "
-                         "objects are saved (plain functions are not)")
-    return {"module": "tinygrad_es.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
-
-
-def deserialize(config: dict[str, Any] | str) -> Initializer:
-    """Rebuild an initializer from ``serialize``'s dict (or a Keras one) or a name.
-
-    Example:
-        >>> deserialize({"class_name": "Constant", "config": {"value": 2.0}}).value
-        2.0
-    """
-    if isinstance(config, str):
-        return lookup(INITIALIZERS, config, "initializer")()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"cannot deserialize an initializer from {config!r}: expected a dict with "
-                         "'class_name' and 'config'")
-    cls = lookup(INITIALIZERS, config["class_name"], "initializer")
-    return cls.from_config(dict(config.get("config") or {}))
-
-
-def get(identifier: Any) -> Initializer | Callable | None:
-    """Resolve a name, a dict, a class, an instance or a ``fn(shape, dtype)`` to an initializer.
-
-    Example:
-        >>> get("glorot_uniform")
-        GlorotUniform(seed=None, input_axes=None, output_axes=None)
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}; expected a name "
-                     f"such as 'glorot_uniform', an Initializer or a function (shape, dtype)")

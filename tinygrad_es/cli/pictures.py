@@ -1,0 +1,218 @@
+"""``tinygrad-es graph``, ``explain`` and ``paths``: pictures and step-by-step text of backprop
+and of the optimizers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from tinygrad_es import course
+from tinygrad_es.cli._common import EXIT_CODES, OUT, figure_class, positive, render
+
+
+def add_parsers(sub: Any) -> None:
+    """The ``graph``, ``explain`` and ``paths`` subcommands and their arguments."""
+    graph = sub.add_parser("graph", help="draw a computation graph or a model's layers",
+                           description=cmd_graph.__doc__, epilog=EXIT_CODES)
+    graph.add_argument("what", nargs="?", choices=("course", "neuron", "model"), default="course",
+                       help="course: the course's loss (default); neuron: micrograd's "
+                            "tanh(x1·w1 + x2·w2 + b); model: the layers of a model")
+    graph.add_argument("--file", help="with model: a model saved by tinygrad-es train or "
+                                      "model.save (default: the course's network)")
+    graph.add_argument("--format", choices=("png", "svg", "pdf"), default="png",
+                       help="picture format (png)")
+    graph.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"),
+                       help="direction (neuron LR, course and model TB)")
+    graph.add_argument("--seed", type=int, default=0, help="seed of the course's weights (0)")
+    graph.add_argument("--out", default=OUT, help=f"folder for the picture (./{OUT})")
+    graph.set_defaults(func=cmd_graph)
+
+    explain = sub.add_parser("explain", help="the backward pass step by step (--lang es|en)",
+                             description=cmd_explain.__doc__, epilog=EXIT_CODES)
+    explain.add_argument("what", nargs="?", choices=("course", "neuron"), default="course",
+                         help="course: the course's loss (default); neuron: micrograd's neuron")
+    explain.add_argument("--lang", choices=("en", "es"), default="en",
+                         help="English or Spanish (en)")
+    explain.add_argument("--rows", type=_int_between(1, 99), default=1, metavar="N",
+                         help="course: use the first N of the 99 rows (1, the default: every "
+                              "number is a scalar; 99: the course's whole loss)")
+    explain.add_argument("--seed", type=int, default=0, help="seed of the course's weights (0)")
+    explain.set_defaults(func=cmd_explain)
+
+    paths = sub.add_parser("paths", help="optimizers racing on a 2-D loss surface "
+                                         "(pictures and a GIF)",
+                           description=cmd_paths.__doc__, epilog=EXIT_CODES)
+    paths.add_argument("--surface", choices=sorted(course.PATHS), default="course",
+                       help="course (the course's, default), cubic, rosenbrock or squares")
+    paths.add_argument("--optimizers", type=_choices_list(list(course.OPTIMIZERS)),
+                       default=list(course.OPTIMIZERS),
+                       help="comma separated, from " + ",".join(course.OPTIMIZERS) + " (all)")
+    paths.add_argument("--steps", type=positive(int), help="updates (150; rosenbrock 1000)")
+    paths.add_argument("--lr", type=positive(float),
+                       help="one learning rate for all (default: a rate per optimizer)")
+    paths.add_argument("--no-gif", dest="gif", action="store_false", help="skip the GIF")
+    paths.add_argument("--no-zoom", dest="zoom", action="store_false",
+                       help="draw the whole surface (default: the box around the paths)")
+    paths.add_argument("--frames", type=positive(int), default=60, help="GIF frames (60)")
+    paths.add_argument("--out", default=OUT, help=f"folder for the pictures (./{OUT})")
+    paths.set_defaults(func=cmd_paths)
+
+
+# ----- argument types -----
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, "
+                                             f"received {text!r}")
+        return value
+
+    return parse
+
+
+def _choices_list(valid: list[str]) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        bad = [n for n in names if n not in valid]
+        if bad or not names:
+            raise argparse.ArgumentTypeError(f"unknown {bad or text!r}; choose from {valid}")
+        return names
+
+    return parse
+
+
+# ----- graph and explain -----
+
+def _expression(what: str, rows: int | None = None, seed: int = 0) -> Any:
+    """The output Tensor of micrograd's neuron or of the course's loss (first ``rows`` rows)."""
+    from tinygrad_es.tensor import Tensor
+
+    if what == "neuron":
+        x1, x2 = Tensor(2.0, name="x1"), Tensor(0.0, name="x2")
+        w1 = Tensor(-3.0, requires_grad=True, name="w1")
+        w2 = Tensor(1.0, requires_grad=True, name="w2")
+        b = Tensor(6.8813735870195432, requires_grad=True, name="b")
+        n = x1 * w1 + x2 * w2 + b
+        n.name = "n"
+        out = n.tanh()
+        out.name = "o"
+        return out
+    x, y = course.iris_data()
+    rows = rows or len(x)
+    out = course.loss(course.init_params(seed), Tensor(x[:rows], dtype="float64", name="x"),
+                      Tensor(y[:rows], dtype="float64", name="y"))
+    out.name = "L"
+    return out
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """Draw the graph of micrograd's neuron or of the course's loss (after backward, with data
+    and gradients), or the layers of a model."""
+    from tinygrad_es.viz.graph import model_to_dot, to_dot
+
+    out = Path(args.out)
+    if args.what == "model":
+        if args.file:
+            from tinygrad_es.models import load_model
+
+            try:
+                model = load_model(args.file)
+            except (OSError, ValueError) as err:
+                print(f"tinygrad-es graph: error: cannot load {args.file}: {err}",
+                      file=sys.stderr)
+                return 2
+        else:
+            model = course.build_model()
+        source = model_to_dot(model, rankdir=args.rankdir or "TB")
+    else:
+        tensor = _expression(args.what, seed=args.seed)
+        tensor.backward()
+        source = to_dot(tensor, rankdir=args.rankdir or ("TB" if args.what == "course" else "LR"))
+    path = render(source, out / f"{args.what}_graph", args.format)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Print the backward pass step by step: each op, its local derivative, the gradient that
+    reaches each input (the chain rule), and the final .grad of every parameter."""
+    from tinygrad_es.viz.trace import trace_backward
+
+    tensor = _expression(args.what, rows=args.rows, seed=args.seed)
+    if args.what == "course":
+        rows = args.rows
+        note = {"en": ("The course's loss on iris row 0 only" if rows == 1 else
+                       f"The course's loss on the first {rows} of iris rows 0-98")
+                + " (--rows 99 for the whole loss):",
+                "es": ("La pérdida del curso solo con la fila 0 de iris" if rows == 1 else
+                       f"La pérdida del curso con las primeras {rows} filas de iris 0-98")
+                + " (--rows 99 para la pérdida completa):"}[args.lang]
+        print(note + "\n")
+    print(trace_backward(tensor, lang=args.lang))
+    return 0
+
+
+# ----- paths -----
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    """Run optimizers on a 2-D surface from the same start; draw their paths on the contour
+    plot and in 3-D, and an animated GIF of the race."""
+    from tinygrad_es import Tensor, no_grad
+    from tinygrad_es.viz import surfaces
+    from tinygrad_es.viz.plots import animate_paths, optimizer_path, plot_loss_surface
+
+    Figure = figure_class("the pictures")
+    if Figure is None:
+        return 3
+    surface = surfaces.get(args.surface)
+    steps, rates = course.PATHS[args.surface]
+    steps = args.steps or steps
+    rates = {n: args.lr or rates[n] for n in args.optimizers}
+    with np.errstate(over="ignore", invalid="ignore"):
+        paths = {n: optimizer_path(surface, course.optimizer(n, rates[n]), surface.start, steps,
+                                   dtype="float64") for n in args.optimizers}
+    print(f"{surface.name}: {steps} steps from {surface.start}; minimum at {surface.minimum}")
+    with no_grad(), np.errstate(over="ignore", invalid="ignore"):
+        for name, p in paths.items():
+            last = p[np.all(np.isfinite(p), axis=1)][-1]
+            value = float(surface(Tensor(last, dtype="float64")).data)
+            note = "" if np.all(np.isfinite(p[-1])) else "  (diverged)"
+            print(f"  {name:>9} lr={rates[name]:<7g} ends at ({last[0]: .4f}, {last[1]: .4f}), "
+                  f"f = {value:.5g}{note}")
+    labelled = {f"{n} lr={rates[n]:g}": p for n, p in paths.items()}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / f"{surface.name}_paths.png", out / f"{surface.name}_3d.png"]
+    xlim, ylim = course.paths_window(surface, paths) if args.zoom else (surface.xlim,
+                                                                         surface.ylim)
+    fig = Figure(figsize=(7.5, 6), layout="constrained")
+    plot_loss_surface(surface, xlim, ylim, paths=labelled, log=surface.log,
+                      minimum=surface.minimum, ax=fig.subplots(), title=surface.name)
+    fig.savefig(written[0], dpi=90)
+    fig = Figure(figsize=(7.5, 6), layout="constrained")
+    plot_loss_surface(surface, surface.xlim, surface.ylim, kind="3d", paths=labelled,
+                      log=surface.log, minimum=surface.minimum,
+                      ax=fig.add_subplot(projection="3d"), title=surface.name)
+    fig.savefig(written[1], dpi=90)
+    if args.gif:
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            print("Pillow is not installed: skipping the GIF (pip install pillow)")
+        else:
+            written.append(animate_paths(surface, labelled, out / f"{surface.name}_race.gif",
+                                         xlim, ylim, log=surface.log,
+                                         minimum=surface.minimum, title=surface.name,
+                                         max_frames=args.frames))
+    print(f"Pictures written to {out.resolve()}:")
+    for path in written:
+        print(f"  {path}")
+    return 0

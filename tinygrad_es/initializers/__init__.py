@@ -1,0 +1,105 @@
+"""Initializers: how a layer fills its weights when it is built (Keras's names, formulas, configs).
+
+``init(shape, dtype=None) -> ndarray``. As in Keras, the classes are in ``initializer.py`` (the
+base class), ``constant_initializers.py`` (Constant, Zeros, Ones, Identity) and
+``random_initializers.py`` (seeds, fans, Glorot / He / LeCun, Orthogonal); this file is the
+registry that ``Dense(kernel_initializer="he_normal")`` looks names up in.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable
+
+from tinygrad_es.initializers.constant_initializers import Constant, Identity, Ones, Zeros
+from tinygrad_es.initializers.initializer import Initializer
+from tinygrad_es.initializers.random_initializers import (
+    GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal,
+    RandomInitializer, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
+    compute_fans)
+
+__all__ = ["Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform",
+           "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
+           "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "get", "serialize",
+           "deserialize", "compute_fans", "RandomInitializer"]
+
+
+# ----- lookup by name -----
+
+_CLASSES = (Constant, Zeros, Ones, Identity, RandomNormal, RandomUniform, TruncatedNormal,
+            VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
+            LecunNormal, Orthogonal)
+
+# Keras accepts the class name and its snake_case form, plus a few aliases.
+INITIALIZERS: dict[str, type[Initializer]] = {
+    **{cls.__name__: cls for cls in _CLASSES},
+    "constant": Constant, "zeros": Zeros, "ones": Ones, "identity": Identity,
+    "random_normal": RandomNormal, "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
+    "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal, "normal": RandomNormal, "uniform": RandomUniform, "one": Ones,
+    "zero": Zeros, "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
+}
+
+
+def lookup(registry: dict[str, type], name: str, kind: str) -> type:
+    """``registry[name]``, or a ValueError listing the valid names and suggesting the closest."""
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(name), list(registry), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"Unknown {kind} {name!r}.{hint} Valid names: "
+                         f"{', '.join(sorted(registry))}") from None
+
+
+def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
+    """The initializer as a JSON-able dict ``{"class_name", "config", ...}`` (Keras's layout).
+
+    Example:
+        >>> serialize(Zeros())["class_name"]
+        'Zeros'
+    """
+    if initializer is None:
+        return None
+    if not isinstance(initializer, Initializer):
+        raise ValueError(f"cannot serialize initializer {initializer!r}: only Initializer "
+                         "objects are saved (plain functions are not)")
+    return {"module": "tinygrad_es.initializers", "class_name": type(initializer).__name__,
+            "config": initializer.get_config(), "registered_name": None}
+
+
+def deserialize(config: dict[str, Any] | str) -> Initializer:
+    """Rebuild an initializer from ``serialize``'s dict (or a Keras one) or a name.
+
+    Example:
+        >>> deserialize({"class_name": "Constant", "config": {"value": 2.0}}).value
+        2.0
+    """
+    if isinstance(config, str):
+        return lookup(INITIALIZERS, config, "initializer")()
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"cannot deserialize an initializer from {config!r}: expected a dict with "
+                         "'class_name' and 'config'")
+    cls = lookup(INITIALIZERS, config["class_name"], "initializer")
+    return cls.from_config(dict(config.get("config") or {}))
+
+
+def get(identifier: Any) -> Initializer | Callable | None:
+    """Resolve a name, a dict, a class, an instance or a ``fn(shape, dtype)`` to an initializer.
+
+    Example:
+        >>> get("glorot_uniform")
+        GlorotUniform(seed=None, input_axes=None, output_axes=None)
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}; expected a name "
+                     f"such as 'glorot_uniform', an Initializer or a function (shape, dtype)")
