@@ -271,7 +271,7 @@ class Clip(Function):
         return np.clip(x, lo, hi)
 
     def backward(self, grad_output):
-        return np.where(self.saved_tensors[0], grad_output, 0)
+        return grad_output * self.saved_tensors[0]  # multiplying by a bool mask beats np.where
 
 
 # ----- activations -----
@@ -285,7 +285,7 @@ class Relu(Function):
         return out
 
     def backward(self, grad_output):
-        return np.where(self.saved_tensors[0], grad_output, 0)
+        return grad_output * self.saved_tensors[0]  # NOTE: TF's ReluGrad multiplies by the mask
 
 
 class Relu6(Function):
@@ -296,7 +296,7 @@ class Relu6(Function):
         return np.clip(x, 0, 6)
 
     def backward(self, grad_output):
-        return np.where(self.saved_tensors[0], grad_output, 0)
+        return grad_output * self.saved_tensors[0]  # NOTE: TF's ReluGrad multiplies by the mask
 
 
 class LeakyRelu(Function):
