@@ -157,6 +157,19 @@ def test_linear_forward_and_gradcheck(sx):
     assert gradcheck(lambda x_, w_, b_: x_.linear(w_, b_).tanh(), x, w, b)
 
 
+@pytest.mark.parametrize("sz", [(5, 4), (2, 3, 4), (4,)], ids=str)
+def test_softmax_cross_entropy_forward_and_gradcheck(sz):
+    z = _RNG.normal(size=sz) * 3
+    y = _RNG.dirichlet(np.ones(sz[-1]), size=sz[:-1])
+    out = Tensor(z, dtype=F64).softmax_cross_entropy(y)
+    shifted = z - z.max(-1, keepdims=True)
+    expected = -(y * (shifted - np.log(np.exp(shifted).sum(-1, keepdims=True)))).sum(-1)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-13, atol=1e-14)
+    assert gradcheck(lambda t: t.softmax_cross_entropy(y), z)
+    unnormalised = _RNG.uniform(0, 2, size=sz)  # the gradient is exact for any target rows
+    assert gradcheck(lambda t: t.softmax_cross_entropy(unnormalised), z)
+
+
 def test_linear_rejects_mismatched_shapes():
     x, w, b = Tensor(np.ones((5, 3))), Tensor(np.ones((4, 2))), Tensor(np.ones(2))
     with pytest.raises(ValueError, match=r"Linear cannot combine shapes \(5, 3\) @ \(4, 2\)"):

@@ -113,6 +113,12 @@ for sx in [(5, 3), (2, 5, 3), (3,)]:  # Linear: Keras's Dense is matmul then bia
                                             else _tf_matmul(tf, x, w), b)[0 if len(sx) == 1
                                                                             else slice(None)],
          _u(*sx), _u(3, 4), _u(4))
+for sz in [(5, 4), (2, 3, 4)]:  # Keras's crossentropy on logits: one TF kernel, one op here
+    _labels = np.random.default_rng(len(sz)).dirichlet(np.ones(4), size=sz[:-1])
+    case(f"softmax_cross_entropy{sz}", lambda z, y=_labels: z.softmax_cross_entropy(y),
+         lambda tf, z, y=_labels: tf.nn.softmax_cross_entropy_with_logits(tf.constant(y, z.dtype),
+                                                                           z),
+         _u(*sz, lo=-8.0, hi=8.0))
 case("ndarray@x", lambda x: np.arange(6.0).reshape(2, 3) @ x,
      lambda tf, x: tf.constant(np.arange(6.0).reshape(2, 3), x.dtype) @ x, _u(3, 4))
 

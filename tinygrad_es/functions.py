@@ -476,13 +476,39 @@ class LogSoftmax(Function):
         return grad_output - softmax * grad_output.sum(axis=self.axis, keepdims=True)
 
 
+class SoftmaxCrossEntropy(Function):
+    """Softmax cross-entropy from logits z against target rows y (last axis), one value per row:
+    L = Σⱼ yⱼ (lse(z) - zⱼ), lse(z) = m + ln Σⱼ e^(zⱼ-m).  dL/dz = softmax(z)·Σⱼyⱼ - y.
+
+    TF's ``softmax_cross_entropy_with_logits`` kernel, which Keras's crossentropy uses on the logits
+    of a softmax output; when the rows of y sum to 1 (one-hot, label smoothing) the gradient is TF's
+    softmax - y exactly. y gets no gradient.
+    """
+
+    def forward(self, z, y):
+        shifted = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=-1, keepdims=True)
+        self.save_for_backward(e / total, y)
+        return (y * (np.log(total) - shifted)).sum(axis=-1)
+
+    def backward(self, grad_output):
+        softmax, y = self.saved_tensors
+        ysum = y.sum(axis=-1, keepdims=True)
+        return (softmax * ysum - y) * grad_output[..., None], None
+
+
 # ----- reductions -----
 
 def _expand_reduced(grad: np.ndarray, axis, keepdims: bool, shape: tuple) -> np.ndarray:
-    """Put back the axes a reduction removed, so the gradient broadcasts against the input."""
-    if axis is not None and not keepdims:
-        grad = np.expand_dims(grad, axis)
-    return np.broadcast_to(grad, shape)
+    """Spread a reduction's gradient back over the input's shape (a fresh, writeable array)."""
+    if axis is not None and not keepdims:  # put back the reduced axes, as size 1
+        axes = (axis,) if isinstance(axis, int) else axis
+        kept = [1 if (i in axes or i - len(shape) in axes) else n for i, n in enumerate(shape)]
+        grad = grad.reshape(kept)
+    out = np.empty(shape, dtype=grad.dtype)
+    out[...] = grad  # cheaper than np.broadcast_to's Python-level checks
+    return out
 
 
 class Sum(Function):

@@ -359,6 +359,21 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return _apply(F.LogSoftmax, self, axis=axis)
 
+    def softmax_cross_entropy(self, labels: Any) -> Tensor:
+        """Cross-entropy of softmax(self) against target rows ``labels`` (last axis), per row.
+
+        One op, as TF's ``softmax_cross_entropy_with_logits``: Σⱼ yⱼ(logsumexp(z) - zⱼ).
+
+        Example:
+            >>> Tensor([[0.0, 0.0]]).softmax_cross_entropy(np.array([[0.0, 1.0]]))
+            Tensor([0.693147], dtype=float32)
+        """
+        labels = self._lift(labels)
+        if labels.shape != self.shape:
+            raise ValueError(f"SoftmaxCrossEntropy expects labels of the logits' shape "
+                             f"{self.shape}, received {labels.shape}")
+        return _apply(F.SoftmaxCrossEntropy, self, labels)
+
     # ----- reductions -----
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:

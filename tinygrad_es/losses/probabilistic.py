@@ -138,6 +138,8 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
         y = _smooth(y, label_smoothing, y.shape[axis])
     z = _logits(p, from_logits, "categorical_crossentropy")
     if z is not None:
+        if axis in (-1, z.ndim - 1):  # TF's softmax_cross_entropy_with_logits, one op
+            return z.softmax_cross_entropy(y)
         return (z.log_softmax(axis=axis) * -y).sum(axis=axis)
     eps = config.epsilon()
     pc = (p / p.sum(axis=axis, keepdims=True)).clip(eps, 1.0 - eps)
@@ -190,8 +192,8 @@ def _sparse_categorical(y: np.ndarray, p: Tensor, from_logits: bool, ignore_clas
     if z is None:
         eps = config.epsilon()
         z = p.clip(eps, 1.0 - eps).log()
-    picked = z.log_softmax(axis=-1)[tuple(np.indices(labels.shape, sparse=True)) + (labels,)]
-    values = -picked
+    # NOTE: TF's sparse kernel is logsumexp(z) - z[label]: the dense one against one-hot rows.
+    values = z.softmax_cross_entropy(np.eye(z.shape[-1], dtype=z.dtype)[labels])
     if mask is not None:
         values = where(mask, values, 0.0)
     return values, mask
