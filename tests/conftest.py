@@ -83,3 +83,20 @@ def max_abs_diff(a, b) -> float:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     assert a.shape == b.shape, f"shape {a.shape} != {b.shape}"
     return float(np.max(np.abs(a - b))) if a.size else 0.0
+
+
+def micrograd_expression():
+    """micrograd's README expression L = (a*b + c) * f, every node named: (L, {name: tensor})."""
+    from tinygrad_es.tensor import Tensor
+
+    a = Tensor(2.0, requires_grad=True, name="a")
+    b = Tensor(-3.0, requires_grad=True, name="b")
+    c = Tensor(10.0, requires_grad=True, name="c")
+    f = Tensor(-2.0, requires_grad=True, name="f")
+    e = a * b
+    e.name = "e"
+    d = e + c
+    d.name = "d"
+    L = d * f
+    L.name = "L"
+    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)

@@ -495,27 +495,20 @@ def test_exclude_from_weight_decay_by_variable():
     assert np.array_equal(b.data, np.ones(2, "float32"))
 
 
-class ClassicMomentum(ours.Optimizer):
-    """The docstring's custom optimizer: v = gamma v + lr g, w = w - v."""
+def _documented_custom_optimizer():
+    """The ClassicMomentum class exactly as the Optimizer docstring shows it, executed."""
+    import textwrap
 
-    def __init__(self, learning_rate=0.01, gamma=0.9, **kwargs):
-        super().__init__(learning_rate, **kwargs)
-        self.gamma = gamma
+    from tinygrad_es.optimizers import base
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self.velocities = self.add_optimizer_variables(variables, "velocity")
+    doc = base.__doc__
+    block = doc[doc.index("    class ClassicMomentum"):doc.index("``opt.slots(w)``")]
+    namespace = {"Optimizer": ours.Optimizer}
+    exec(textwrap.dedent(block), namespace)
+    return namespace["ClassicMomentum"]
 
-    def update_step(self, grad, variable, learning_rate):
-        v = self.velocities[self._get_variable_index(variable)]
-        v *= self.gamma
-        v += learning_rate * grad
-        variable.data -= v
 
-    def get_config(self):
-        return {**super().get_config(), "gamma": self.gamma}
+ClassicMomentum = _documented_custom_optimizer()
 
 
 def test_custom_optimizer_subclass():

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import micrograd_expression
 
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz.graph import (
@@ -35,21 +36,6 @@ def _parse(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str]
     return nodes, edges
 
 
-def _micrograd_classic():
-    """micrograd's README expression: L = (a*b + c) * f."""
-    a = Tensor(2.0, requires_grad=True, name="a")
-    b = Tensor(-3.0, requires_grad=True, name="b")
-    c = Tensor(10.0, requires_grad=True, name="c")
-    f = Tensor(-2.0, requires_grad=True, name="f")
-    e = a * b
-    e.name = "e"
-    d = e + c
-    d.name = "d"
-    L = d * f
-    L.name = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
-
-
 def _net_131(rng):
     x = Tensor(rng.normal(size=(150, 1)), name="x")
     y = Tensor(rng.uniform(size=(150, 1)), name="y")
@@ -62,7 +48,7 @@ def _net_131(rng):
 
 
 def test_micrograd_classic_counts_and_labels():
-    L, t = _micrograd_classic()
+    L, t = micrograd_expression()
     L.backward()
     nodes, edges = _parse(to_dot(L))
     values = {k: v for k, v in nodes.items() if v["shape"] == "record"}
@@ -83,7 +69,7 @@ def test_micrograd_classic_counts_and_labels():
 
 def test_draw_graph_matches_to_dot():
     pytest.importorskip("graphviz")
-    L, _ = _micrograd_classic()
+    L, _ = micrograd_expression()
     dot = draw_graph(L, rankdir="TB", show_grad=False)
     assert type(dot).__name__ == "Digraph"
     ours, theirs = _parse(to_dot(L, rankdir="TB", show_grad=False)), _parse(dot.source)
@@ -136,7 +122,7 @@ def test_names_override_and_escaping():
 
 
 def test_bad_arguments():
-    L, _ = _micrograd_classic()
+    L, _ = micrograd_expression()
     with pytest.raises(ValueError, match="rankdir"):
         to_dot(L, rankdir="XY")
     with pytest.raises(ValueError, match="max_nodes"):
@@ -147,7 +133,7 @@ def test_bad_arguments():
 
 def test_to_dot_needs_no_graphviz_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz now raises ImportError
-    L, _ = _micrograd_classic()
+    L, _ = micrograd_expression()
     assert to_dot(L).startswith("digraph {")
     with pytest.raises(ImportError, match="pip install graphviz"):
         draw_graph(L)
@@ -167,7 +153,7 @@ def test_render_png(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("Graphviz's dot is not installed on CI (.ci/run installs it)")
         pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
-    L, _ = _micrograd_classic()
+    L, _ = micrograd_expression()
     out = render(L, tmp_path / "sub" / "graph.png")
     assert out == tmp_path / "sub" / "graph.png"
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -178,7 +164,7 @@ def test_render_png(tmp_path):
 
 def test_render_without_dot_keeps_the_dot_file(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    L, _ = _micrograd_classic()
+    L, _ = micrograd_expression()
     with pytest.warns(GraphvizMissing) as record:
         out = render(L, tmp_path / "graph")
     assert out == tmp_path / "graph.dot" and out.read_text() == to_dot(L)

@@ -6,25 +6,13 @@ import re
 
 import numpy as np
 import pytest
+from conftest import micrograd_expression
 
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz.trace import trace_backward
 
 WORDS = {"en": ("Step", "upstream gradient", "local derivative", "to"),
          "es": ("Paso", "gradiente que llega", "derivada local", "hacia")}
-
-
-def _classic():
-    a = Tensor(2.0, requires_grad=True, name="a")
-    b = Tensor(-3.0, requires_grad=True, name="b")
-    c = Tensor(10.0, requires_grad=True, name="c")
-    f = Tensor(-2.0, requires_grad=True, name="f")
-    e = a * b
-    e.name = "e"
-    d = e + c
-    d.name = "d"
-    L = d * f
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f)
 
 
 def _course_like():
@@ -54,7 +42,7 @@ def _printed(value) -> str:
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_classic_expression_numbers_are_the_real_grads(lang):
-    L, t = _classic()
+    L, t = micrograd_expression()
     text = trace_backward(L, lang=lang)
     assert all(v.grad is None for v in t.values())  # the trace changes no .grad
     L.backward()
@@ -114,17 +102,17 @@ def test_arrays_are_summarised_and_match():
 
 
 def test_needs_the_saved_values():
-    L, _ = _classic()
+    L, _ = micrograd_expression()
     L.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         trace_backward(L)
-    L2, t = _classic()
+    L2, t = micrograd_expression()
     L2.backward(retain_graph=True)
     assert _result_grads(trace_backward(L2))["a"] == _printed(t["a"].grad)
 
 
 def test_bad_arguments():
-    L, _ = _classic()
+    L, _ = micrograd_expression()
     with pytest.raises(ValueError, match="lang"):
         trace_backward(L, lang="fr")
     with pytest.raises(ValueError, match="requires_grad"):
