@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -64,6 +65,35 @@ def keras_floatx(keras_module, dtype: str):
         config.set_floatx(old_ours)
 
 
+def path_without_dot() -> str:
+    """``$PATH`` without the folders that hold Graphviz's ``dot``: a machine without Graphviz."""
+    folders = os.environ.get("PATH", "").split(os.pathsep)
+    return os.pathsep.join(d for d in folders if d and not os.path.exists(os.path.join(d, "dot")))
+
+
+def require_dot() -> None:
+    """Skip where Graphviz's ``dot`` is missing, except on CI (``CI`` set), which installs it."""
+    if shutil.which("dot") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Graphviz's dot is not installed on CI (.ci/run installs it)")
+        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
+
+
+@pytest.fixture(params=["with-dot", "without-dot"])
+def graphviz_dot(request, monkeypatch) -> bool:
+    """Run the test twice: with Graphviz's ``dot`` on PATH, and with it hidden (a new laptop).
+
+    Returns whether ``dot`` is there. The "with" run skips where Graphviz is missing, except on CI
+    (``CI`` set, as ``.ci/run`` runs), which installs it, so CI exercises both paths.
+    """
+    if request.param == "with-dot":
+        require_dot()
+        return True
+    monkeypatch.setenv("PATH", path_without_dot())
+    assert shutil.which("dot") is None
+    return False
+
+
 # Tolerances the issues set for agreement with TensorFlow.
 PARITY_TOL = {"float32": 1e-6, "float64": 1e-12}
 
@@ -100,3 +130,17 @@ def micrograd_expression():
     L = d * f
     L.name = "L"
     return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
+
+
+def ulp_distance(a, b) -> int:
+    """The largest number of representable floats between a and b, elementwise (same dtype)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.dtype.kind == "f", (a.dtype, b.dtype)
+    if a.size == 0:
+        return 0
+    bits = {4: np.int32, 8: np.int64}[a.dtype.itemsize]
+    ai, bi = a.view(bits).astype(object), b.view(bits).astype(object)
+    top = 1 << (8 * a.dtype.itemsize - 1)
+    ai = np.where(ai < 0, -(ai + top), ai)
+    bi = np.where(bi < 0, -(bi + top), bi)
+    return int(np.max(np.abs(ai - bi)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +99,7 @@ def test_bad_arguments_through_the_command():
 
 # ----- demo -----
 
-def test_demo_trains_compares_and_draws(tmp_path):
+def test_demo_trains_compares_and_draws(tmp_path, graphviz_dot):
     done = run("demo", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -115,12 +114,15 @@ def test_demo_trains_compares_and_draws(tmp_path):
     assert re.search(r"^backprop\s+1 \(\+1 backward\)", out, re.MULTILINE)
     assert re.search(r"^forward differences\s+11\s", out, re.MULTILINE)
     assert f"Pictures written to {tmp_path.resolve()}" in out
-    pictures = ["loss.png", "course_graph.png", "model.png"] if shutil.which("dot") else \
-        ["loss.png", "course_graph.dot", "model.dot"]
-    for name in pictures:
-        assert (tmp_path / name).stat().st_size > 1000 and f"{tmp_path / name}" in out, name
+    graphs = ["course_graph", "model"]
+    for name in ["loss.png"] + [g + (".png" if graphviz_dot else ".dot") for g in graphs]:
+        assert f"{tmp_path / name}" in out, name
+        if name.endswith(".png"):
+            assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert ("Graphviz's dot program is not installed" in out) is not graphviz_dot
     dot = (tmp_path / "course_graph.dot").read_text()
     assert all(f'"{{ {{{n} |' in dot for n in ("w_2", "w_52", "b_5", "y_hat"))
+    assert "Dense (sigmoid)" in (tmp_path / "model.dot").read_text()
 
 
 def test_demo_table_is_the_gradient_at_the_trained_weights(tmp_path, capsys):
@@ -221,13 +223,13 @@ def test_compare_exit_code_follows_the_tolerance(tf, argv, capsys):
 
 # ----- graph, explain, paths -----
 
-def test_graph_and_explain_through_the_command(tmp_path):
+def test_graph_and_explain_through_the_command(tmp_path, graphviz_dot):
     done = run("graph", "neuron", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     dot = (tmp_path / "neuron_graph.dot").read_text()
     assert dot.count("->") == 14 and "grad 1" in dot                     # 5 ops, after backward
-    if shutil.which("dot"):
-        assert f"wrote {tmp_path / 'neuron_graph.png'}" in done.stdout
+    assert (f"wrote {tmp_path / 'neuron_graph.png'}" in done.stdout) is graphviz_dot
+    assert (tmp_path / "neuron_graph.png").exists() is graphviz_dot
     done = run("explain", "--lang", "es")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("La pérdida del curso solo con la fila 0 de iris")

@@ -3,7 +3,6 @@ checked — the pictures' data, not only that files exist."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,9 +161,9 @@ def test_lesson8_val_accuracy_is_what_predict_says(tmp_path):
     assert logs["val_accuracy"][-1] == pytest.approx(np.mean((p > 0.5) == y), abs=1e-7)
 
 
-def test_lesson9_traces_match_backward(tmp_path):
+def test_lesson9_traces_match_backward(tmp_path, graphviz_dot):
     result = lesson9.main(tmp_path, quick=True)
-    suffix = ".png" if shutil.which("dot") else ".dot"
+    suffix = ".png" if graphviz_dot else ".dot"
     assert sorted(p.name for p in result["pictures"]) == [f"lesson9_course_graph{suffix}",
                                                           f"lesson9_neuron_graph{suffix}"]
     # o = tanh(n), n = 0.8814: do/dn = 1 - o² = 0.5, so w1.grad = x1 · 0.5 = 1

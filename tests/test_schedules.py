@@ -2,14 +2,21 @@
 
 Two comparisons per schedule: all 1001 steps against Keras evaluated on a range tensor (Keras then
 uses vectorised float32 cos/log/pow, a last-bit apart from the scalar ones), and a sample of steps
-evaluated one at a time, as the optimizer calls a schedule, which must match bit for bit.
+evaluated one at a time, as the optimizer calls a schedule.
+
+Single steps: schedules made of + - * / floor only are our arithmetic in Keras's order and must
+match bit for bit on any machine. Those with cos, log or pow are decided by the C library's
+functions, which TensorFlow calls for a single number and so do we (``schedules.math_path``), so
+they match bit for bit where both sides reach the same function; but numpy and TensorFlow are free
+to take their own (vectorised, SIMD) code for these, whose last bit differs by CPU: one ulp is
+allowed there (seen: float64 pow, numpy's AVX-512 loop vs libm, on an AMD EPYC).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import keras_floatx
+from conftest import keras_floatx, ulp_distance
 
 from tinygrad_es import optimizers as ours
 from tinygrad_es.optimizers import schedules as our_schedules
@@ -40,6 +47,11 @@ SCHEDULES = [
 ]
 
 
+# The schedules whose formula calls cos, log or pow (the C library decides the last bit).
+TRANSCENDENTAL = {"ExponentialDecay", "PolynomialDecay", "CosineDecay", "CosineDecayRestarts"}
+LIBM_ULPS = 1
+
+
 def _ids():
     return [f"{name}-{i}" for i, (name, _) in enumerate(SCHEDULES)]
 
@@ -60,8 +72,16 @@ def test_schedule_matches_keras(keras, tf, name, kwargs):
     k_one = np.array([k_sched(tf.constant(s, dtype=tf.int64)).numpy() for s in SAMPLE])
     o_one = np.array([o_sched(s) for s in SAMPLE])
     assert o_one.dtype == k_one.dtype
-    np.testing.assert_array_equal(o_one, k_one)
-    assert np.array_equal(o_all[SAMPLE], o_one)  # vectorised = one at a time, for ours
+    budget = LIBM_ULPS if name in TRANSCENDENTAL else 0
+    assert ulp_distance(o_one, k_one) <= budget, (o_one, k_one)
+    assert ulp_distance(o_all[SAMPLE], o_one) <= budget  # vectorised vs one at a time, ours
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_single_steps_take_the_c_library_path(dtype):
+    """A single step's cos/log/pow goes to the C library, as TensorFlow's scalar kernels do."""
+    assert our_schedules.math_path(dtype(0.5), dtype(3.0)) == f"libm-{np.dtype(dtype).name}"
+    assert our_schedules.math_path(np.arange(3.0)) == "numpy"  # float64 arrays: numpy
 
 
 @pytest.mark.parametrize("name, kwargs", SCHEDULES, ids=_ids())
@@ -79,7 +99,7 @@ def test_schedule_is_float32_even_in_float64_mode(keras, tf):
         k_value = keras.optimizers.schedules.CosineDecay(0.1, 100)(tf.constant(30, tf.int64))
         o_value = our_schedules.CosineDecay(0.1, 100)(30)
     assert k_value.dtype.name == "float32" and o_value.dtype == np.float32
-    assert o_value == k_value.numpy()
+    assert ulp_distance(o_value, k_value.numpy()) <= LIBM_ULPS  # cosf: the C library decides
 
 
 def test_optimizer_feeds_the_raw_step_count_like_keras(keras, tf):

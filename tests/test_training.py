@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import PARITY_TOL, max_abs_diff
+from conftest import PARITY_TOL, max_abs_diff, ulp_distance
 from test_fit_parity import keras_and_ours
 
 from tinygrad_es import callbacks as C
@@ -94,7 +94,11 @@ def test_evaluate_train_test_predict_on_batch_match_keras(keras):
     k_pred, o_pred = km.predict_on_batch(X), om.predict_on_batch(X)
     assert type(o_pred) is np.ndarray and o_pred.dtype == np.float32
     assert max_abs_diff(o_pred, k_pred) <= TOL
-    assert np.array_equal(om.predict(X, batch_size=3, verbose=0), om.predict(X, verbose=0))
+    # Batches of 3 rows and of 10 rows are different matmul shapes, for which BLAS may pick
+    # different kernels (and sum orders): the last bit of a row can move. 2-3 float32 roundings
+    # follow the matmul (bias, sigmoid, the second layer), so allow 4 ulp; same shapes stay equal.
+    assert ulp_distance(om.predict(X, batch_size=3, verbose=0), om.predict(X, verbose=0)) <= 4
+    assert np.array_equal(om.predict(X, verbose=0), om.predict(X, verbose=0))
 
 
 def test_evaluate_returns_a_float_without_metrics_and_metrics_names(keras):

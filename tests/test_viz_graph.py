@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from conftest import micrograd_expression
+from conftest import micrograd_expression, require_dot
 
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz.graph import (
@@ -149,10 +148,7 @@ def test_import_needs_numpy_only():
 
 
 def test_render_png(tmp_path):
-    if shutil.which("dot") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Graphviz's dot is not installed on CI (.ci/run installs it)")
-        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
+    require_dot()
     L, _ = micrograd_expression()
     out = render(L, tmp_path / "sub" / "graph.png")
     assert out == tmp_path / "sub" / "graph.png"

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -55,8 +57,13 @@ def _cast(value: Any, dt: type) -> Any:
     return np.asarray(value).astype(dt)[()]
 
 
-def _load_libm_float32() -> dict:
-    """The C library's float32 ``cosf``, ``logf`` and ``powf``, or {} where it cannot be loaded."""
+@functools.cache
+def _libm_float32() -> dict:
+    """The C library's float32 ``cosf``, ``logf`` and ``powf``, loaded on first use; {} if absent.
+
+    Without them the schedules use numpy's float32 functions, which may differ from TensorFlow's
+    in the last bit; that is said once, with a warning.
+    """
     try:
         libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
         functions = {}
@@ -65,29 +72,53 @@ def _load_libm_float32() -> dict:
             fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float] * n_args
             functions[name] = np.frompyfunc(fn, n_args, 1)
         return functions
-    except (OSError, AttributeError):
+    except (OSError, AttributeError) as err:
+        warnings.warn(f"the C library's cosf/logf/powf could not be loaded ({err}): float32 "
+                      "learning-rate schedules use numpy's, which may differ from TensorFlow's "
+                      "in the last bit", RuntimeWarning, stacklevel=3)
         return {}
 
 
-# NOTE: the optimizer evaluates a schedule one step at a time, and TensorFlow's float32 cos, log
-# and pow on a single number are the C library's cosf, logf and powf. numpy's own float32 cos and
-# log differ from those in the last bit for ~10% of inputs, which float64 training then sees as
-# 1e-10 in the weights. So float32 goes through the C library when it can be loaded.
-_LIBM32 = _load_libm_float32()
+def math_path(*args: Any) -> str:
+    """Which implementation a schedule's cos/log/pow takes for these arguments (for tests).
+
+    ``"libm-float32"`` (ctypes cosf/logf/powf), ``"libm-float64"`` (the ``math`` module, i.e. the
+    C library's cos/log/pow, for single numbers) or ``"numpy"``.
+    """
+    arrays = [np.asarray(a) for a in args]
+    if all(a.dtype == np.float32 for a in arrays) and _libm_float32():
+        return "libm-float32"
+    if all(a.dtype == np.float64 and a.ndim == 0 for a in arrays):
+        return "libm-float64"
+    return "numpy"
 
 
-def _float32_math(name: str, numpy_fn):
+# NOTE: the optimizer evaluates a schedule one step at a time, and TensorFlow's cos, log and pow
+# on a single number are the C library's (cosf/logf/powf in float32, cos/log/pow in float64).
+# numpy's own ufuncs may use SIMD code of their own that differs in the last bit (float32 cos and
+# log for ~10% of inputs; float64 pow on AVX-512 machines), which float64 training then sees as
+# 1e-10 in the weights. So single numbers go through the C library, arrays of float64 through
+# numpy (as TensorFlow vectorises them too).
+def _c_library_math(name: str, numpy_fn):
+    scalar_fn = getattr(math, name)
+
     def fn(*args):
-        args = [np.asarray(a) for a in args]
-        if _LIBM32 and all(a.dtype == np.float32 for a in args):
-            return np.asarray(_LIBM32[name + "f"](*args), dtype=np.float32)[()]
-        return numpy_fn(*args)
+        arrays = [np.asarray(a) for a in args]
+        path = math_path(*arrays)
+        if path == "libm-float32":
+            return np.asarray(_libm_float32()[name + "f"](*arrays), dtype=np.float32)[()]
+        if path == "libm-float64":
+            try:
+                return np.float64(scalar_fn(*(float(a) for a in arrays)))
+            except (ValueError, OverflowError):  # log(0), pow of a negative base: numpy's inf/nan
+                pass
+        return numpy_fn(*arrays)
     return fn
 
 
-_cos = _float32_math("cos", np.cos)
-_log = _float32_math("log", np.log)
-_pow = _float32_math("pow", np.power)
+_cos = _c_library_math("cos", np.cos)
+_log = _c_library_math("log", np.log)
+_pow = _c_library_math("pow", np.power)
 
 
 def _check_positive(name: str, value: Any) -> None:
