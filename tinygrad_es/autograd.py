@@ -64,8 +64,12 @@ class no_grad(contextlib.ContextDecorator):
     """Context manager (and decorator) that records no graph: for inference and weight updates.
 
     Example:
+        >>> from tinygrad_es import Tensor
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
         >>> with no_grad():
-        ...     y = w * 2        # y.requires_grad is False
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
     """
 
     def __init__(self) -> None:

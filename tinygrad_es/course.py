@@ -269,7 +269,12 @@ def paths_window(surface: Any, paths: dict[str, np.ndarray],
     inside the surface's own view (so that diverging paths do not zoom the picture out).
 
     Example:
-        >>> s = surfaces.get("course"); xlim, ylim = paths_window(s, {"sgd": path})
+        >>> from tinygrad_es.viz import surfaces
+        >>> s = surfaces.get("course")
+        >>> path = np.array([s.start, s.minimum], dtype=float)
+        >>> xlim, ylim = paths_window(s, {"sgd": path})
+        >>> bool(xlim[0] <= path[:, 0].min() and path[:, 0].max() <= xlim[1])
+        True
     """
     points = np.concatenate([p[np.all(np.isfinite(p), axis=1)] for p in paths.values()]
                             + [np.array([surface.minimum], dtype=np.float64)])

@@ -81,6 +81,7 @@ class CallbackList(Callback):
     ``fit`` computes batch logs only when someone reads them.
 
     Example:
+        >>> from tinygrad_es.callbacks import EarlyStopping
         >>> cbs = CallbackList([EarlyStopping(monitor="loss")], add_history=True)
         >>> [type(c).__name__ for c in cbs.callbacks]
         ['EarlyStopping', 'History']

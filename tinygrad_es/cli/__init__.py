@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``tinygrad-es`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
 
     Example:
-        >>> main(["demo", "--epochs", "3", "--verbose", "0"])
+        >>> main(["demo", "--epochs", "3", "--verbose", "0"])  # doctest: +ELLIPSIS
+        The course's network on iris rows 0-98 ...
         0
     """
     parser = build_parser()

@@ -34,7 +34,7 @@ class Dense(Layer):
     Example:
         >>> layer = Dense(2, kernel_initializer="ones")
         >>> layer([[1.0, 2.0, 3.0]])
-        Tensor([[6., 6.]], dtype=float32, requires_grad=True, op=Add)
+        Tensor([[6., 6.]], dtype=float32, requires_grad=True, op=Linear)
     """
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,

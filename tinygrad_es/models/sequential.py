@@ -242,7 +242,7 @@ class Sequential(Trainer):
             >>> from tinygrad_es.layers import Dense
             >>> model = Sequential([Dense(1, input_dim=2)])
             >>> model.set_weights([np.ones((2, 1)), np.zeros(1)]); model(np.ones((1, 2)))
-            Tensor([[2.]], dtype=float32, requires_grad=True, op=Add)
+            Tensor([[2.]], dtype=float32, requires_grad=True, op=Linear)
         """
         if not self.built:
             raise ValueError(f"Sequential model '{self.name}' is not built yet, so it has no "

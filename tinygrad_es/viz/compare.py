@@ -144,8 +144,15 @@ def compare_gradients(loss_fn: Callable[[], Tensor], params: Tensor | Sequence[T
     Example:
         >>> w = Tensor([0.5, -1.0], requires_grad=True, dtype="float64", name="w")
         >>> result = compare_gradients(lambda: (w ** 3).sum(), [w])
-        >>> print(result)                        # or result.to_text("es")
-        >>> result.backprop[0], result.central[0]
+        >>> print(result)                        # doctest: +ELLIPSIS
+        Backprop vs finite differences (h = 3e-06), loss = -0.875, float64
+        <BLANKLINE>
+        parameter  backprop  forward diff  |fwd - bp|  central diff  |ctr - bp|
+        w[0]       0.75      0.7500045     4.50e-06    0.75          6.19e-12
+        w[1]       3         2.999991      9.00e-06    3             2.48e-11
+        ...
+        >>> result.backprop[0].tolist(), result.central[0].round(9).tolist()
+        ([0.75, 3.0], [0.75, 3.0])
     """
     params = [params] if isinstance(params, Tensor) else list(params)
     for k, p in enumerate(params):
@@ -203,8 +210,12 @@ def compare_model_gradients(model: Any, x: Any, y: Any, loss: Any = None, h: flo
         sample_weight: optional per-sample weights for the loss.
 
     Example:
-        >>> model = Sequential([Dense(3, activation="sigmoid"), Dense(1, activation="sigmoid")])
-        >>> print(compare_model_gradients(model, x, y, loss="mae").to_text("es"))
+        >>> from tinygrad_es import Sequential, layers
+        >>> model = Sequential([layers.Dense(2, activation="sigmoid"), layers.Dense(1)])
+        >>> x, y = np.array([[0.5], [1.5]]), np.array([0.0, 1.0])
+        >>> table = compare_model_gradients(model, x, y, loss="mae").to_text("es")
+        >>> print(table.splitlines()[0])  # doctest: +ELLIPSIS
+        Backprop frente a diferencias finitas (h = 3e-06), pérdida = ...
     """
     loss_fn, params = model_loss_fn(model, x, y, loss, sample_weight)
     return compare_gradients(loss_fn, params, h=h)
@@ -218,7 +229,11 @@ def model_loss_fn(model: Any, x: Any, y: Any, loss: Any = None,
     ``losses.get`` accepts; default the compiled model's loss. Builds the model on ``x`` if needed.
 
     Example:
-        >>> loss_fn, weights = model_loss_fn(model, x, y, "mae"); float(loss_fn())
+        >>> from tinygrad_es import Sequential, layers
+        >>> model = Sequential([layers.Dense(1, kernel_initializer="ones")])
+        >>> loss_fn, weights = model_loss_fn(model, np.array([[2.0]]), np.array([1.0]), "mae")
+        >>> float(loss_fn().data), [w.shape for w in weights]
+        (1.0, [(1, 1), (1,)])
     """
     from tinygrad_es import losses
 

@@ -72,8 +72,9 @@ def draw_graph(tensor: Tensor, rankdir: str = "LR", show_data: bool = True,
         >>> a = Tensor(2.0, requires_grad=True, name="a")
         >>> b = Tensor(-3.0, requires_grad=True, name="b")
         >>> L = a * b; L.backward()
-        >>> dot = draw_graph(L)          # a graphviz.Digraph
-        >>> render(dot, "graph")         # writes graph.dot and graph.png
+        >>> dot = draw_graph(L)          # a graphviz.Digraph  # doctest: +SKIP
+        >>> render(dot, "graph")         # writes graph.dot and graph.png  # doctest: +SKIP
+        PosixPath('graph.png')
     """
     return _digraph(_tensor_spec(tensor, rankdir, show_data, show_grad, names, max_nodes))
 
@@ -123,6 +124,9 @@ def model_to_dot(model: Any, rankdir: str = "TB") -> str:
     """The Graphviz source of :func:`draw_model`'s picture; needs no package.
 
     Example:
+        >>> from tinygrad_es import Sequential, layers
+        >>> model = Sequential([layers.Dense(3, activation="sigmoid"), layers.Dense(1)])
+        >>> model.build((None, 1))
         >>> print(model_to_dot(model).splitlines()[0])
         digraph {
     """
@@ -138,8 +142,11 @@ def draw_model(model: Any, rankdir: str = "TB") -> Any:
         rankdir: ``"TB"`` (top to bottom, as Keras's ``plot_model``) or ``"LR"``.
 
     Example:
-        >>> model = Sequential([Dense(3, activation="sigmoid"), Dense(1)]); model.build((None, 1))
-        >>> render(draw_model(model), "model")
+        >>> from tinygrad_es import Sequential, layers
+        >>> model = Sequential([layers.Dense(3, activation="sigmoid"), layers.Dense(1)])
+        >>> model.build((None, 1))
+        >>> render(draw_model(model), "model")  # doctest: +SKIP
+        PosixPath('model.png')
     """
     return _digraph(_model_spec(model, rankdir))
 
@@ -221,7 +228,10 @@ def render(graph: Any, path: str | Path, format: str = "png") -> Path:
         warning that says how to install it).
 
     Example:
-        >>> render(loss, "out/loss_graph")        # -> Path('out/loss_graph.png')
+        >>> from tinygrad_es import Tensor
+        >>> loss = (Tensor(2.0, requires_grad=True, name="w") * 3.0).tanh()
+        >>> render(loss, "out/loss_graph")  # doctest: +SKIP
+        PosixPath('out/loss_graph.png')
     """
     source = _source_of(graph)
     path = Path(path)

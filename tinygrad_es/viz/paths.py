@@ -44,6 +44,7 @@ def optimizer_path(f: Fn, optimizer: Any, start: Sequence[float], steps: int,
 
     Example:
         >>> from tinygrad_es.optimizers import SGD
+        >>> from tinygrad_es.viz import surfaces
         >>> path = optimizer_path(surfaces.cubic, SGD(0.05, momentum=0.9), (0.5, 0.5), 100)
         >>> path.shape
         (101, 2)
@@ -85,7 +86,8 @@ def surface_grid(f: Fn, xlim: Sequence[float], ylim: Sequence[float],
     do), else one call per point.
 
     Example:
-        >>> X, Y, Z = surface_grid(surfaces.squares, (-1, 1), (-1, 1), num=3); Z[1, 1]
+        >>> from tinygrad_es.viz import surfaces
+        >>> X, Y, Z = surface_grid(surfaces.squares, (-1, 1), (-1, 1), num=3); float(Z[1, 1])
         0.0
     """
     xs = np.linspace(float(xlim[0]), float(xlim[1]), num)
@@ -133,6 +135,7 @@ def plot_loss_surface(f: Fn, xlim: Sequence[float] = (-3, 3), ylim: Sequence[flo
         The Axes. Each path is a line whose gid is ``"path:<label>"``.
 
     Example:
+        >>> from tinygrad_es.viz import surfaces
         >>> s = surfaces.get("course")
         >>> paths = {"adam": optimizer_path(s, "adam", s.start, 100)}
         >>> ax = plot_loss_surface(s, s.xlim, s.ylim, paths=paths, minimum=s.minimum)
@@ -232,9 +235,11 @@ def animate_paths(f: Fn, paths: Mapping[str, Any], filename: str | Path,
         The GIF's path. Needs Pillow (``pip install pillow``).
 
     Example:
+        >>> from tinygrad_es.viz import surfaces
         >>> s = surfaces.get("course")
         >>> race = {name: optimizer_path(s, name, s.start, 60) for name in ("sgd", "adam")}
         >>> animate_paths(s, race, "race.gif", s.xlim, s.ylim, minimum=s.minimum)
+        PosixPath('race.gif')
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

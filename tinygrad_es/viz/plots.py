@@ -49,7 +49,11 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, ax: Any = None
         The Axes; each curve is a line whose gid is its key (``"loss"``, ``"val_loss"``).
 
     Example:
-        >>> history = model.fit(x, y, epochs=50, validation_split=0.2, verbose=0)
+        >>> from tinygrad_es import Sequential, layers
+        >>> model = Sequential([layers.Dense(1, activation="sigmoid")])
+        >>> model.compile("sgd", "mae")
+        >>> x, y = np.linspace(0, 1, 10)[:, None], np.arange(10) % 2
+        >>> history = model.fit(x, y, epochs=5, validation_split=0.2, verbose=0)
         >>> ax = plot_history(history); ax.figure.savefig("history.png")
     """
     words = _words(lang)
@@ -111,7 +115,11 @@ def plot_loss_along_weight(loss_fn: Any, param: Tensor | str, index: Any = None,
         The weight is put back exactly as it was.
 
     Example:
-        >>> ax = plot_loss_along_weight(lambda: loss(p, x, y), p["w_2"], span=3)
+        >>> from tinygrad_es import course
+        >>> p, (x, y) = course.init_params(), course.iris_data()
+        >>> ax = plot_loss_along_weight(lambda: course.loss(p, x, y), p["w_2"], span=3)
+        >>> sorted(str(line.get_gid()) for line in ax.lines)
+        ['None', 'current', 'curve', 'minimum']
     """
     words = _words(lang)
     loss_fn, params = _as_loss_fn(loss_fn, data, loss)
@@ -167,7 +175,12 @@ def plot_loss_along_weights(loss_fn: Any, params: Sequence[Tensor] | None = None
         The array of Axes (unused ones switched off).
 
     Example:
+        >>> from tinygrad_es import Sequential, layers
+        >>> model = Sequential([layers.Dense(2, activation="sigmoid"), layers.Dense(1)])
+        >>> x, y = np.array([[0.5], [1.5]]), np.array([0.0, 1.0])
         >>> axes = plot_loss_along_weights(model, data=(x, y), loss="mae", span=2)
+        >>> axes.size >= 7                                  # 7 weights: 2 + 2 + 2 + 1
+        True
     """
     loss_fn, model_params = _as_loss_fn(loss_fn, data, loss)
     params = list(params) if params is not None else model_params
@@ -221,8 +234,10 @@ def plot_lr_grid(results: Mapping[Any, Any], axes: Any = None, key: str = "loss"
         The 2-D array of Axes; each curve's gid is ``key`` (or ``"val_" + key``).
 
     Example:
-        >>> results = {opt: {lr: train(opt, lr) for lr in (0.1, 0.01)} for opt in ("sgd", "adam")}
-        >>> axes = plot_lr_grid(results)
+        >>> results = {"sgd": {0.1: [1.0, 0.5, 0.3], 0.01: [1.0, 0.9, 0.8]},
+        ...            "adam": {0.1: [1.0, 0.2, 0.1], 0.01: [1.0, 0.7, 0.5]}}
+        >>> plot_lr_grid(results).shape
+        (2, 2)
     """
     words = _words(lang)
     table = _lr_table(results)

@@ -99,7 +99,12 @@ def trace_backward(tensor: Tensor, lang: str = "en", names: Mapping[Any, str] | 
     Example:
         >>> w = Tensor(0.5, requires_grad=True, name="w_2"); x = Tensor(2.0, name="x")
         >>> L = (w * x).sigmoid()
-        >>> print(trace_backward(L, lang="es"))      # then L.backward(): w.grad matches the trace
+        >>> print(trace_backward(L, lang="es"))      # doctest: +ELLIPSIS
+        Retropropagación ...
+            w_2.grad = 0.393224
+        <BLANKLINE>
+        >>> L.backward(); round(float(w.grad), 6)   # backward() agrees with the trace
+        0.393224
     """
     if lang not in _TEXT:
         raise ValueError(f"lang must be 'en' or 'es', received {lang!r}")
