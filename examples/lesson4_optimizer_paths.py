@@ -9,7 +9,7 @@ the loop ``fit`` runs) on the surfaces of ``tinygrad_es.viz.surfaces``:
 * ``cubic``: x³ − y³ + 3x² + 3y² − 9x (minimum −5 at (1, 0)); ``rosenbrock``; ``squares`` (x² + y²).
 
 Each panel of the 3×3 figure shows one optimizer against plain SGD (gray). The learning rates are
-``tinygrad_es.course.PATHS`` (printed in the legends). The GIF races all ten on the course's
+``tinygrad_es.viz.surfaces.PATHS`` (printed in the legends). The GIF races all ten on the course's
 surface.
 
 Run:  python examples/lesson4_optimizer_paths.py --out pictures/
@@ -38,7 +38,7 @@ def draw_grid(surface: surfaces.Surface, paths: dict, rates: dict[str, float], p
 
     fig = Figure(figsize=(12, 11), layout="constrained")
     others = [name for name in paths if name != "sgd"]
-    xlim, ylim = course.paths_window(surface, paths)
+    xlim, ylim = surfaces.paths_window(surface, paths)
     for ax, name in zip(fig.subplots(3, 3).flat, others):
         plot_loss_surface(surface, xlim, ylim, log=surface.log, num=num,
                           paths={f"{name} lr={rates[name]:g}": paths[name]}, colorbar=False,
@@ -81,12 +81,12 @@ def main(out_dir: str | Path = "lesson4_output", quick: bool = False,
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = surface_names or (["course"] if quick else list(course.PATHS))
+    names = surface_names or (["course"] if quick else list(surfaces.PATHS))
     num, dpi = (41, 50) if quick else (121, 80)
     all_paths, pictures = {}, []
     for name in names:
         surface = surfaces.get(name)
-        steps, rates = course.PATHS[name]
+        steps, rates = surfaces.PATHS[name]
         steps = 30 if quick else steps
         paths = run_paths(surface, steps, rates)
         all_paths[name] = paths
@@ -102,7 +102,7 @@ def main(out_dir: str | Path = "lesson4_output", quick: bool = False,
             pictures.append(out_dir / "lesson4_course_3d.png")
             draw_3d(surface, paths, pictures[-1], num, dpi)
             pictures.append(out_dir / "lesson4_course_race.gif")
-            xlim, ylim = course.paths_window(surface, paths)
+            xlim, ylim = surfaces.paths_window(surface, paths)
             animate_paths(surface, paths, pictures[-1], xlim, ylim,
                           minimum=surface.minimum, title="course surface",
                           max_frames=8 if quick else 60, fps=10, dpi=40 if quick else 80,
@@ -116,7 +116,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="lesson4_output", help="folder for the pictures")
     parser.add_argument("--quick", action="store_true", help="course surface, 30 steps")
-    parser.add_argument("--surface", action="append", choices=sorted(course.PATHS),
+    parser.add_argument("--surface", action="append", choices=sorted(surfaces.PATHS),
                         help="a surface to draw (repeatable; default all)")
     args = parser.parse_args()
     main(args.out, quick=args.quick, surface_names=args.surface)

@@ -12,8 +12,9 @@ with ``loss="mae"`` and ``SGD(learning_rate=0.001)``; :func:`params_from_weights
 :func:`weights_from_params` translate between the two namings.
 
 The module also keeps the course's optimizers by the names the course used (``OPTIMIZERS``,
-``optimizer(name, lr)``, for tinygrad_es or Keras) and the learning rates of the 2-D pictures
-(``PATHS``), for the examples and the ``tinygrad-es paths`` and ``compare`` commands.
+``optimizer(name, lr)``, for tinygrad_es or Keras), for the examples and the ``tinygrad-es
+paths`` and ``compare`` commands; the steps and learning rates of the 2-D path pictures live
+beside the surfaces (``viz.surfaces.PATHS``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from tinygrad_es.tensor import Tensor
 
 __all__ = ["PARAM_NAMES", "LEARNING_RATE", "EPOCHS", "H", "iris_data", "init_params",
            "params_from_weights", "weights_from_params", "forward", "loss", "build_model",
-           "compare_gradients", "finite_difference_grads", "train", "OPTIMIZERS", "PATHS",
-           "paths_window", "optimizer"]
+           "compare_gradients", "finite_difference_grads", "train", "OPTIMIZERS", "optimizer"]
 
 PARAM_NAMES = ("w_2", "b_2", "w_3", "b_3", "w_4", "b_4", "w_52", "w_53", "w_54", "b_5")
 LEARNING_RATE = 0.001  # the course's SGD(learning_rate=0.001)
@@ -162,7 +162,7 @@ def compare_gradients(params: dict[str, Tensor] | None = None, seed: int = 0, h:
         >>> cmp = compare_gradients(); cmp.max_forward_error < 1e-5
         True
     """
-    from tinygrad_es.viz.compare import compare_gradients as compare
+    from tinygrad_es.viz.finite_differences import compare_gradients as compare
 
     x, y = iris_data()
     xt, yt = Tensor(x, dtype="float64", name="x"), Tensor(y, dtype="float64", name="y")
@@ -248,49 +248,13 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "nadam": ("Nadam", {}),
 }
 
-# For the 2-D pictures, per surface of ``viz.surfaces``: (steps, learning rate per optimizer).
-# Chosen so that each optimizer's character shows: at the others' 0.01 Adagrad and Adadelta barely
-# move (Adadelta's paper uses 1.0), and on Rosenbrock's steep valley SGD diverges above ~0.003.
-_RATES = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.1, "rmsprop": 0.01,
-          "adadelta": 1.0, "adam": 0.01, "amsgrad": 0.01, "adamax": 0.01, "nadam": 0.01}
-PATHS: dict[str, tuple[int, dict[str, float]]] = {
-    "course": (150, _RATES),
-    "cubic": (150, _RATES),
-    "squares": (150, _RATES),
-    "rosenbrock": (1000, {"sgd": 0.002, "momentum": 0.002, "nesterov": 0.001, "adagrad": 1.0,
-                          "rmsprop": 0.01, "adadelta": 3.0, "adam": 0.1, "amsgrad": 0.1,
-                          "adamax": 1.0, "nadam": 0.1}),
-}
-
-
-def paths_window(surface: Any, paths: dict[str, np.ndarray],
-                 margin: float = 0.15) -> tuple[tuple[float, float], tuple[float, float]]:
-    """``(xlim, ylim)``: the box around every path and the surface's minimum, with a margin,
-    inside the surface's own view (so that diverging paths do not zoom the picture out).
-
-    Example:
-        >>> from tinygrad_es.viz import surfaces
-        >>> s = surfaces.get("course")
-        >>> path = np.array([s.start, s.minimum], dtype=float)
-        >>> xlim, ylim = paths_window(s, {"sgd": path})
-        >>> bool(xlim[0] <= path[:, 0].min() and path[:, 0].max() <= xlim[1])
-        True
-    """
-    points = np.concatenate([p[np.all(np.isfinite(p), axis=1)] for p in paths.values()]
-                            + [np.array([surface.minimum], dtype=np.float64)])
-    low, high = points.min(axis=0), points.max(axis=0)
-    pad = margin * float((high - low).max()) + 0.1
-    (x0, x1), (y0, y1) = ((max(lo - pad, view[0]), min(hi + pad, view[1]))
-                          for lo, hi, view in zip(low, high, (surface.xlim, surface.ylim)))
-    return (x0, x1), (y0, y1)
-
-
 def optimizer(name: str, learning_rate: float | None = None, module: Any = None) -> Any:
     """A fresh optimizer by the course's name (``"momentum"`` is SGD with momentum 0.9, ...).
 
     Args:
         name: one of ``OPTIMIZERS``.
-        learning_rate: default the rate the pictures of the course's surface use (``PATHS``).
+        learning_rate: default the rate the pictures of the course's surface use
+            (``viz.surfaces.PATHS``).
         module: where the classes come from: ``tinygrad_es.optimizers`` (default) or
             ``keras.optimizers``, for the same optimizer in Keras.
 
@@ -303,5 +267,7 @@ def optimizer(name: str, learning_rate: float | None = None, module: Any = None)
     if module is None:
         from tinygrad_es import optimizers as module
     class_name, options = OPTIMIZERS[name]
+    from tinygrad_es.viz.surfaces import PATHS
+
     rate = PATHS["course"][1][name] if learning_rate is None else learning_rate
     return getattr(module, class_name)(learning_rate=rate, **options)

@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygrad_es import course
 from tinygrad_es.cli._common import EXIT_CODES, OUT, figure_class, positive, render
+from tinygrad_es.viz import surfaces
 
 
 def add_parsers(sub: Any) -> None:
@@ -46,7 +47,7 @@ def add_parsers(sub: Any) -> None:
     paths = sub.add_parser("paths", help="optimizers racing on a 2-D loss surface "
                                          "(pictures and a GIF)",
                            description=cmd_paths.__doc__, epilog=EXIT_CODES)
-    paths.add_argument("--surface", choices=sorted(course.PATHS), default="course",
+    paths.add_argument("--surface", choices=sorted(surfaces.PATHS), default="course",
                        help="course (the course's, default), cubic, rosenbrock or squares")
     paths.add_argument("--optimizers", type=_choices_list(list(course.OPTIMIZERS)),
                        default=list(course.OPTIMIZERS),
@@ -166,14 +167,13 @@ def cmd_paths(args: argparse.Namespace) -> int:
     """Run optimizers on a 2-D surface from the same start; draw their paths on the contour
     plot and in 3-D, and an animated GIF of the race."""
     from tinygrad_es import Tensor, no_grad
-    from tinygrad_es.viz import surfaces
     from tinygrad_es.viz.plots import animate_paths, optimizer_path, plot_loss_surface
 
     Figure = figure_class("the pictures")
     if Figure is None:
         return 3
     surface = surfaces.get(args.surface)
-    steps, rates = course.PATHS[args.surface]
+    steps, rates = surfaces.PATHS[args.surface]
     steps = args.steps or steps
     rates = {n: args.lr or rates[n] for n in args.optimizers}
     with np.errstate(over="ignore", invalid="ignore"):
@@ -191,7 +191,7 @@ def cmd_paths(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / f"{surface.name}_paths.png", out / f"{surface.name}_3d.png"]
-    xlim, ylim = course.paths_window(surface, paths) if args.zoom else (surface.xlim,
+    xlim, ylim = surfaces.paths_window(surface, paths) if args.zoom else (surface.xlim,
                                                                          surface.ylim)
     fig = Figure(figsize=(7.5, 6), layout="constrained")
     plot_loss_surface(surface, xlim, ylim, paths=labelled, log=surface.log,

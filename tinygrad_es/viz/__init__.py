@@ -6,7 +6,7 @@ the functions that draw (``pip install 'tinygrad_es[viz]'``).
 """
 
 from tinygrad_es.viz import plots, surfaces
-from tinygrad_es.viz.compare import (GradientComparison, compare_gradients,
+from tinygrad_es.viz.finite_differences import (GradientComparison, compare_gradients,
                                       compare_model_gradients, model_loss_fn)
 from tinygrad_es.viz.graph import draw_graph, draw_model, model_to_dot, render, to_dot
 from tinygrad_es.viz.trace import trace_backward

@@ -15,7 +15,7 @@ import numpy as np
 from tinygrad_es.autograd import no_grad
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz._common import fmt
-from tinygrad_es.viz.compare import model_loss_fn
+from tinygrad_es.viz.finite_differences import model_loss_fn
 from tinygrad_es.viz.paths import animate_paths, optimizer_path, plot_loss_surface, surface_grid
 
 __all__ = ["plot_history", "plot_loss_along_weight", "plot_loss_along_weights", "plot_lr_grid",

@@ -8,11 +8,14 @@ moves), a grid for shape (n, m, 2) (what a contour plot draws).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
+
+import numpy as np
 
 from tinygrad_es.tensor import Tensor
 
-__all__ = ["course_surface", "cubic", "rosenbrock", "squares", "Surface", "SURFACES", "get"]
+__all__ = ["course_surface", "cubic", "rosenbrock", "squares", "Surface", "SURFACES", "get",
+           "PATHS", "paths_window"]
 
 
 def course_surface(w: Tensor) -> Tensor:
@@ -101,3 +104,42 @@ def get(name: str) -> Surface:
     if name not in SURFACES:
         raise ValueError(f"unknown surface {name!r}; expected one of {sorted(SURFACES)}")
     return SURFACES[name]
+
+
+# ----- the path pictures -----
+
+# Per surface: (steps, learning rate per optimizer, by the course's names: course.OPTIMIZERS).
+# Chosen so that each optimizer's character shows: at the others' 0.01 Adagrad and Adadelta barely
+# move (Adadelta's paper uses 1.0), and on Rosenbrock's steep valley SGD diverges above ~0.003.
+_RATES = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.1, "rmsprop": 0.01,
+          "adadelta": 1.0, "adam": 0.01, "amsgrad": 0.01, "adamax": 0.01, "nadam": 0.01}
+PATHS: dict[str, tuple[int, dict[str, float]]] = {
+    "course": (150, _RATES),
+    "cubic": (150, _RATES),
+    "squares": (150, _RATES),
+    "rosenbrock": (1000, {"sgd": 0.002, "momentum": 0.002, "nesterov": 0.001, "adagrad": 1.0,
+                          "rmsprop": 0.01, "adadelta": 3.0, "adam": 0.1, "amsgrad": 0.1,
+                          "adamax": 1.0, "nadam": 0.1}),
+}
+
+
+def paths_window(surface: Any, paths: dict[str, np.ndarray],
+                 margin: float = 0.15) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``(xlim, ylim)``: the box around every path and the surface's minimum, with a margin,
+    inside the surface's own view (so that diverging paths do not zoom the picture out).
+
+    Example:
+        >>> from tinygrad_es.viz import surfaces
+        >>> s = surfaces.get("course")
+        >>> path = np.array([s.start, s.minimum], dtype=float)
+        >>> xlim, ylim = paths_window(s, {"sgd": path})
+        >>> bool(xlim[0] <= path[:, 0].min() and path[:, 0].max() <= xlim[1])
+        True
+    """
+    points = np.concatenate([p[np.all(np.isfinite(p), axis=1)] for p in paths.values()]
+                            + [np.array([surface.minimum], dtype=np.float64)])
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = margin * float((high - low).max()) + 0.1
+    (x0, x1), (y0, y1) = ((max(lo - pad, view[0]), min(hi + pad, view[1]))
+                          for lo, hi, view in zip(low, high, (surface.xlim, surface.ylim)))
+    return (x0, x1), (y0, y1)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinygrad_es.tensor import Tensor
-from tinygrad_es.viz.compare import compare_gradients, compare_model_gradients
+from tinygrad_es.viz.finite_differences import compare_gradients, compare_model_gradients
 
 
 def _small_net(rng, dtype="float64"):
