@@ -69,7 +69,7 @@ def test_micrograd_classic_counts_and_labels():
 def test_draw_graph_matches_to_dot():
     pytest.importorskip("graphviz")
     L, _ = micrograd_expression()
-    dot = draw_graph(L, rankdir="TB", show_grad=False)
+    dot = draw_graph(L, rankdir="TB", show_grad=False).digraph  # what draw_graph returned before
     assert type(dot).__name__ == "Digraph"
     ours, theirs = _parse(to_dot(L, rankdir="TB", show_grad=False)), _parse(dot.source)
     assert ours[1] == theirs[1]
@@ -134,8 +134,10 @@ def test_to_dot_needs_no_graphviz_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz now raises ImportError
     L, _ = micrograd_expression()
     assert to_dot(L).startswith("digraph {")
+    picture = draw_graph(L)  # drawn by dot or matplotlib: the graphviz package is not needed
+    assert picture.source == to_dot(L)
     with pytest.raises(ImportError, match="pip install graphviz"):
-        draw_graph(L)
+        picture.digraph
 
 
 def test_import_needs_numpy_only():
@@ -160,12 +162,14 @@ def test_render_png(tmp_path):
 
 def test_render_without_dot_keeps_the_dot_file(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # nor matplotlib to stand in
     L, _ = micrograd_expression()
     with pytest.warns(GraphvizMissing) as record:
         out = render(L, tmp_path / "graph")
     assert out == tmp_path / "graph.dot" and out.read_text() == to_dot(L)
     message = str(record[0].message)
     assert "apt-get install graphviz" in message and "brew install graphviz" in message
+    assert "Nor could matplotlib draw it" in message
     assert not (tmp_path / "graph.png").exists()
 
 
@@ -186,4 +190,4 @@ def test_draw_model_131():
         f"output (None, 1) | params {second.count_params()} }}")
     assert f"{model.count_params()} parameters" in model_to_dot(model)
     pytest.importorskip("graphviz")
-    assert _parse(draw_model(model).source)[1] == edges
+    assert _parse(draw_model(model).digraph.source)[1] == edges

@@ -122,3 +122,22 @@ def test_bad_arguments():
         trace_backward(v)
     text = trace_backward(v, grad=[1.0, 3.0])
     assert "[2, 6]" in text  # the gradient reaching the leaf: 2 * [1, 3]
+
+
+def test_every_primitive_declares_its_teaching_metadata():
+    """A new primitive is added in one place: its class says how the trace writes it."""
+    import inspect
+
+    from tinygrad_es import functions
+    from tinygrad_es.autograd import Function
+
+    primitives = [cls for _, cls in inspect.getmembers(functions, inspect.isclass)
+                  if issubclass(cls, Function) and cls is not Function
+                  and cls.__module__ == functions.__name__]
+    assert len(primitives) >= 40
+    for cls in primitives:
+        assert "elementwise" in vars(cls) and "derivatives" in vars(cls), cls.__name__
+        assert isinstance(cls.elementwise, bool), cls.__name__
+        formulas = cls.derivatives if isinstance(cls.derivatives, tuple) else None
+        if formulas is not None:  # a property (Gelu's two forms) is checked in the trace tests
+            assert formulas and all(isinstance(f, str) for f in formulas), cls.__name__

@@ -23,12 +23,53 @@ class Function:
     graph keeps its shape for pictures, but a second backward through it is an error).
     """
 
-    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "__dict__")
+    # The three fields every op has are slots (read on the hot path of backward); a primitive's own
+    # attributes (an axis, an exponent) go in the __dict__ that each subclass gets.
+    __slots__ = ("parents", "needs_input_grad", "saved_tensors")
+
+    # Teaching metadata, declared by every primitive next to its forward and backward, and read by
+    # viz.trace: ``elementwise`` when each output entry depends only on the same entry of each
+    # input (the local derivative is then a number per entry); ``derivatives`` per input, the local
+    # derivative ∂z/∂input (or, for other ops, the gradient the input receives) written with
+    # {x} and {y} for the inputs' names, {z} for the output's, {g} for the upstream gradient and
+    # {field} for the op's own scalar attributes (PowScalar's {p}). tests/test_viz_trace.py checks
+    # that every primitive declares both.
+    elementwise: bool = False
+    derivatives: tuple[str, ...] = ()
 
     def __init__(self, parents: tuple, needs_input_grad: tuple):
         self.parents = parents
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple | None = ()
+
+    @classmethod
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
+        """Run this primitive on ``inputs`` and record it in the graph: how your own op is used.
+
+        ``inputs`` are Tensors (arrays and numbers become constant Tensors); keyword arguments go
+        to ``forward`` as they are. The engine does the rest as for its own ops: the graph (only
+        when an input requires grad and recording is on), broadcasting undone on the gradients,
+        and releasing the saved arrays after backward.
+
+        Example:
+            >>> from tinygrad_es import Tensor
+            >>> class Cube(Function):
+            ...     '''Cube: z = x³.  dz/dx = 3x².'''
+            ...     elementwise, derivatives = True, ("3·{x}²",)
+            ...     def forward(self, x):
+            ...         self.save_for_backward(x)
+            ...         return x ** 3
+            ...     def backward(self, grad_output):
+            ...         (x,) = self.saved_tensors
+            ...         return grad_output * 3 * x ** 2
+            >>> x = Tensor([1.0, 2.0], requires_grad=True)
+            >>> Cube.apply(x).sum().backward(); x.grad
+            array([ 3., 12.], dtype=float32)
+        """
+        from tinygrad_es.tensor import Tensor, _apply  # the engine's op runner
+
+        tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
+        return _apply(cls, *tensors, **kwargs)
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         self.saved_tensors = arrays
@@ -39,12 +80,9 @@ class Function:
     def backward(self, grad_output: np.ndarray) -> Any:
         raise NotImplementedError
 
-    def release(self) -> None:
-        """Drop the saved arrays: the memory of a graph that has been backpropagated through."""
-        self.saved_tensors = None
-
     @property
     def released(self) -> bool:
+        """True once backward has run through this op and dropped its saved arrays."""
         return self.saved_tensors is None
 
     @property

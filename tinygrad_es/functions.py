@@ -31,6 +31,9 @@ def _f32(value: float, dtype: np.dtype) -> float:
 class Add(Function):
     """Add: z = x + y.  dz/dx = 1, dz/dy = 1."""
 
+    elementwise = True
+    derivatives = ("1", "1")
+
     def forward(self, x, y):
         return x + y
 
@@ -41,6 +44,9 @@ class Add(Function):
 class Sub(Function):
     """Sub: z = x - y.  dz/dx = 1, dz/dy = -1."""
 
+    elementwise = True
+    derivatives = ("1", "-1")
+
     def forward(self, x, y):
         return x - y
 
@@ -50,6 +56,9 @@ class Sub(Function):
 
 class Mul(Function):
     """Mul: z = x * y.  dz/dx = y, dz/dy = x."""
+
+    elementwise = True
+    derivatives = ("{y}", "{x}")
 
     def forward(self, x, y):
         self.save_for_backward(x, y)
@@ -64,6 +73,9 @@ class Mul(Function):
 class Div(Function):
     """Div: z = x / y.  dz/dx = 1/y, dz/dy = -x/y²."""
 
+    elementwise = True
+    derivatives = ("1/{y}", "-{x}/{y}²")
+
     def forward(self, x, y):
         self.save_for_backward(x, y)
         return x / y
@@ -77,6 +89,9 @@ class Div(Function):
 
 class Pow(Function):
     """Pow: z = x ** y.  dz/dx = y·x^(y-1), dz/dy = z·log(x) (0 where x <= 0, as in TF)."""
+
+    elementwise = True
+    derivatives = ("{y}·{x}^({y}-1)", "{z}·ln({x})")
 
     def forward(self, x, y):
         out = x ** y
@@ -95,6 +110,9 @@ class Pow(Function):
 
 class MatMul(Function):
     """MatMul: Z = X @ Y (1-D, 2-D or batched).  dL/dX = G @ Yᵀ, dL/dY = Xᵀ @ G."""
+
+    elementwise = False
+    derivatives = ("{g} @ {y}ᵀ", "{x}ᵀ @ {g}")
 
     def forward(self, x, y):
         self.save_for_backward(x, y)
@@ -125,6 +143,9 @@ class Linear(Function):
     The same arithmetic as MatMul followed by Add (Keras's matmul then bias add), as one node.
     """
 
+    elementwise = False
+    derivatives = ("{g} @ {y}ᵀ", "{x}ᵀ @ {g}", "Σ {g} over the rows")
+
     def forward(self, x, w, b):
         self.save_for_backward(x, w)
         out = x @ w
@@ -147,6 +168,9 @@ class Linear(Function):
 class Maximum(Function):
     """Maximum: z = max(x, y).  dz/dx = [x >= y], dz/dy = [x < y]."""
 
+    elementwise = True
+    derivatives = ("1 if {x} >= {y} else 0", "1 if {x} < {y} else 0")
+
     def forward(self, x, y):
         # NOTE: a tie sends all the gradient to the first input, as TF's Maximum gradient does.
         self.save_for_backward(x >= y)
@@ -160,6 +184,9 @@ class Maximum(Function):
 class Minimum(Function):
     """Minimum: z = min(x, y).  dz/dx = [x <= y], dz/dy = [x > y]."""
 
+    elementwise = True
+    derivatives = ("1 if {x} <= {y} else 0", "1 if {x} > {y} else 0")
+
     def forward(self, x, y):
         self.save_for_backward(x <= y)
         return np.minimum(x, y)
@@ -171,6 +198,9 @@ class Minimum(Function):
 
 class Where(Function):
     """Where: z = cond ? x : y.  dz/dx = [cond], dz/dy = [not cond]; cond gets no gradient."""
+
+    elementwise = True
+    derivatives = ("", "1 where {x} else 0", "0 where {x} else 1")
 
     def forward(self, cond, x, y):
         self.cond = cond.astype(bool, copy=False)
@@ -185,6 +215,9 @@ class Where(Function):
 class Neg(Function):
     """Neg: z = -x.  dz/dx = -1."""
 
+    elementwise = True
+    derivatives = ("-1",)
+
     def forward(self, x):
         return -x
 
@@ -194,6 +227,9 @@ class Neg(Function):
 
 class Exp(Function):
     """Exp: z = eˣ.  dz/dx = eˣ = z."""
+
+    elementwise = True
+    derivatives = ("e^{x} = {z}",)
 
     def forward(self, x):
         out = np.exp(x)
@@ -207,6 +243,9 @@ class Exp(Function):
 class Log(Function):
     """Log: z = ln x.  dz/dx = 1/x."""
 
+    elementwise = True
+    derivatives = ("1/{x}",)
+
     def forward(self, x):
         self.save_for_backward(x)
         return np.log(x)
@@ -217,6 +256,9 @@ class Log(Function):
 
 class Sqrt(Function):
     """Sqrt: z = √x.  dz/dx = 1/(2√x) = 0.5/z."""
+
+    elementwise = True
+    derivatives = ("1/(2·√{x}) = 0.5/{z}",)
 
     def forward(self, x):
         out = np.sqrt(x)
@@ -230,6 +272,9 @@ class Sqrt(Function):
 class Square(Function):
     """Square: z = x².  dz/dx = 2x."""
 
+    elementwise = True
+    derivatives = ("2·{x}",)
+
     def forward(self, x):
         self.save_for_backward(x)
         return x * x
@@ -240,6 +285,9 @@ class Square(Function):
 
 class PowScalar(Function):
     """PowScalar: z = xᵖ for a constant p.  dz/dx = p·x^(p-1)."""
+
+    elementwise = True
+    derivatives = ("{p}·{x}^({p}-1)",)
 
     def forward(self, x, p):
         self.p = p
@@ -254,6 +302,9 @@ class PowScalar(Function):
 class Abs(Function):
     """Abs: z = |x|.  dz/dx = sign(x), which is 0 at x = 0 (TF's choice)."""
 
+    elementwise = True
+    derivatives = ("sign({x})",)
+
     def forward(self, x):
         self.save_for_backward(x)
         return np.abs(x)
@@ -264,6 +315,9 @@ class Abs(Function):
 
 class Clip(Function):
     """Clip: z = min(max(x, lo), hi).  dz/dx = 1 on [lo, hi] (endpoints included), else 0."""
+
+    elementwise = True
+    derivatives = ("1 if lo <= {x} <= hi else 0",)
 
     def forward(self, x, lo, hi):
         # NOTE: TF's clip_by_value passes the gradient at the bounds themselves.
@@ -279,6 +333,9 @@ class Clip(Function):
 class Relu(Function):
     """ReLU: z = max(x, 0).  dz/dx = [x > 0], so 0 at x = 0 (TF's choice)."""
 
+    elementwise = True
+    derivatives = ("1 if {x} > 0 else 0",)
+
     def forward(self, x):
         out = np.maximum(x, 0)
         self.save_for_backward(x > 0)
@@ -291,6 +348,9 @@ class Relu(Function):
 class Relu6(Function):
     """ReLU6: z = min(max(x, 0), 6).  dz/dx = [0 < x < 6] (0 at both kinks, as TF)."""
 
+    elementwise = True
+    derivatives = ("1 if 0 < {x} < 6 else 0",)
+
     def forward(self, x):
         self.save_for_backward((x > 0) & (x < 6))
         return np.clip(x, 0, 6)
@@ -301,6 +361,9 @@ class Relu6(Function):
 
 class LeakyRelu(Function):
     """LeakyReLU: z = x if x > 0 else a·x.  dz/dx = 1 if x > 0 else a (a at x = 0)."""
+
+    elementwise = True
+    derivatives = ("1 if {x} > 0 else {a}",)
 
     def forward(self, x, negative_slope):
         self.a = _f32(negative_slope, x.dtype)  # NOTE: TF's alpha attribute is float32.
@@ -313,6 +376,9 @@ class LeakyRelu(Function):
 
 class Sigmoid(Function):
     """Sigmoid: s(x) = 1/(1+e⁻ˣ).  ds/dx = s(x)(1-s(x))."""
+
+    elementwise = True
+    derivatives = ("σ({x})·(1-σ({x})) = {z}·(1-{z})",)
 
     def forward(self, x):
         # NOTE: TF's formula. For x < -88 (float32) e⁻ˣ overflows to inf and s = 1/inf = 0, the
@@ -330,6 +396,9 @@ class Sigmoid(Function):
 class Tanh(Function):
     """Tanh: t(x) = (eˣ-e⁻ˣ)/(eˣ+e⁻ˣ).  dt/dx = 1 - t²."""
 
+    elementwise = True
+    derivatives = ("1-tanh²({x}) = 1-{z}²",)
+
     def forward(self, x):
         out = np.tanh(x)
         self.save_for_backward(out)
@@ -342,6 +411,9 @@ class Tanh(Function):
 
 class Elu(Function):
     """ELU: z = x if x > 0 else a(eˣ-1).  dz/dx = 1 if x > 0 else z + a (1 at x = 0)."""
+
+    elementwise = True
+    derivatives = ("1 if {x} > 0 else {z} + {alpha}",)
 
     def forward(self, x, alpha):
         self.alpha = alpha
@@ -360,6 +432,9 @@ class Selu(Function):
     λ = 1.0507009873554804934, α = 1.6732632423543772848 (Klambauer et al. 2017).
     """
 
+    elementwise = True
+    derivatives = ("λ if {z} >= 0 else {z} + λα",)
+
     def forward(self, x):
         # NOTE: TF's kernel computes eˣ-1 (not expm1) and its gradient picks the branch by the sign
         # of the *output*: in float32 a tiny negative x (eˣ rounds to 1, so z = 0) gets λ, as here.
@@ -375,6 +450,9 @@ class Selu(Function):
 class Softplus(Function):
     """Softplus: z = ln(1+eˣ), computed as max(x,0) + ln(1+e⁻|ˣ|).  dz/dx = s(x) (sigmoid)."""
 
+    elementwise = True
+    derivatives = ("σ({x})",)
+
     def forward(self, x):
         e = np.exp(-np.abs(x))
         self.save_for_backward(x, e)
@@ -388,6 +466,9 @@ class Softplus(Function):
 class Softsign(Function):
     """Softsign: z = x/(1+|x|).  dz/dx = 1/(1+|x|)²."""
 
+    elementwise = True
+    derivatives = ("1/(1+|{x}|)²",)
+
     def forward(self, x):
         d = 1 + np.abs(x)
         self.save_for_backward(d)
@@ -400,6 +481,9 @@ class Softsign(Function):
 
 class Silu(Function):
     """SiLU / swish: z = x·s(x).  dz/dx = s(x)(1 + x(1-s(x)))."""
+
+    elementwise = True
+    derivatives = ("σ({x})·(1 + {x}·(1-σ({x})))",)
 
     def forward(self, x):
         e = np.exp(-np.abs(x))
@@ -417,6 +501,15 @@ class Gelu(Function):
 
     With ``approximate=True``: z = ½x(1 + tanh(√(2/π)(x + 0.044715x³))), differentiated exactly.
     """
+
+    elementwise = True
+
+    @property
+    def derivatives(self) -> tuple[str, ...]:
+        if getattr(self, "approximate", False):
+            return ("½(1 + t) + ½{x}(1 - t²)·√(2/π)(1 + 3·0.044715{x}²), t = tanh(√(2/π)({x} + "
+                    "0.044715{x}³))",)
+        return ("½erfc(-{x}/√2) + {x}·e^(-{x}²/2)/√(2π)",)
 
     def forward(self, x, approximate):
         self.approximate = approximate
@@ -449,6 +542,9 @@ class Gelu(Function):
 class Softmax(Function):
     """Softmax: sᵢ = e^(xᵢ-max) / Σⱼ e^(xⱼ-max).  dL/dx = s ⊙ (g - Σ g⊙s)."""
 
+    elementwise = False
+    derivatives = ("{z} ⊙ ({g} - Σ {g}⊙{z})",)
+
     def forward(self, x, axis):
         self.axis = axis
         e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -463,6 +559,9 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """LogSoftmax: zᵢ = xᵢ - max - ln Σⱼ e^(xⱼ-max).  dL/dx = g - softmax(x)·Σ g."""
+
+    elementwise = False
+    derivatives = ("{g} - softmax({x})·Σ {g}",)
 
     def forward(self, x, axis):
         self.axis = axis
@@ -485,6 +584,9 @@ class SoftmaxCrossEntropy(Function):
     softmax - y exactly. y gets no gradient.
     """
 
+    elementwise = False
+    derivatives = ("{g}·(softmax({x})·Σy - y)", "")
+
     def forward(self, z, y):
         shifted = z - z.max(axis=-1, keepdims=True)
         e = np.exp(shifted)
@@ -496,6 +598,34 @@ class SoftmaxCrossEntropy(Function):
         softmax, y = self.saved_tensors
         ysum = y.sum(axis=-1, keepdims=True)
         return (softmax * ysum - y) * grad_output[..., None], None
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    """Softmax cross-entropy from logits z against integer labels k, one value per row:
+    L = lse(z) - z_k, lse(z) = m + ln Σⱼ e^(zⱼ-m).  dL/dz = softmax(z) - onehot(k).
+
+    TF's ``sparse_softmax_cross_entropy_with_logits`` kernel, which Keras's sparse crossentropy
+    uses: only z_k is read, so a logit whose z_j - m overflows to -inf leaves L finite (the dense
+    form's 0·inf is NaN there). Otherwise equal, bit for bit, to SoftmaxCrossEntropy of one-hot
+    rows. The labels are a keyword argument and get no gradient.
+    """
+
+    elementwise = False
+    derivatives = ("{g}·(softmax({x}) - onehot(labels))",)
+
+    def forward(self, z, labels):
+        shifted = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=-1, keepdims=True)
+        index = labels[..., None]
+        self.save_for_backward(e / total, index)
+        return (np.log(total) - np.take_along_axis(shifted, index, axis=-1))[..., 0]
+
+    def backward(self, grad_output):
+        softmax, index = self.saved_tensors
+        grad = softmax.copy()
+        np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis=-1) - 1, axis=-1)
+        return grad * grad_output[..., None]
 
 
 # ----- reductions -----
@@ -514,6 +644,9 @@ def _expand_reduced(grad: np.ndarray, axis, keepdims: bool, shape: tuple) -> np.
 class Sum(Function):
     """Sum: z = Σᵢ xᵢ (over axis).  dz/dxᵢ = 1."""
 
+    elementwise = True
+    derivatives = ("1",)
+
     def forward(self, x, axis, keepdims):
         self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
         return np.sum(x, axis=axis, keepdims=keepdims)
@@ -524,6 +657,9 @@ class Sum(Function):
 
 class Mean(Function):
     """Mean: z = (1/n) Σᵢ xᵢ (over axis).  dz/dxᵢ = 1/n."""
+
+    elementwise = True
+    derivatives = ("1/{n}",)
 
     def forward(self, x, axis, keepdims):
         self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
@@ -540,6 +676,9 @@ class Mean(Function):
 class Max(Function):
     """Max: z = maxᵢ xᵢ (over axis).  dz/dxᵢ = [xᵢ = z] / (number of ties), as in TF."""
 
+    elementwise = False
+    derivatives = ("{g} to the entries equal to the max, shared among ties",)
+
     def forward(self, x, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
         out = np.max(x, axis=axis, keepdims=True)
@@ -555,6 +694,9 @@ class Max(Function):
 class Min(Max):
     """Min: z = minᵢ xᵢ (over axis).  dz/dxᵢ = [xᵢ = z] / (number of ties), as in TF."""
 
+    elementwise = False
+    derivatives = ("{g} to the entries equal to the min, shared among ties",)
+
     def forward(self, x, axis, keepdims):
         return -super().forward(-x, axis, keepdims)
 
@@ -563,6 +705,9 @@ class Min(Max):
 
 class Reshape(Function):
     """Reshape: the same numbers in a new shape.  The gradient is reshaped back."""
+
+    elementwise = False
+    derivatives = ("{g} reshaped back to the shape of {x}",)
 
     def forward(self, x, shape):
         self.in_shape = x.shape
@@ -574,6 +719,9 @@ class Reshape(Function):
 
 class Transpose(Function):
     """Transpose: permute the axes.  The gradient is permuted back by the inverse permutation."""
+
+    elementwise = False
+    derivatives = ("{g} with its axes permuted back",)
 
     def forward(self, x, axes):
         self.axes = axes
@@ -588,6 +736,9 @@ class Transpose(Function):
 class BroadcastTo(Function):
     """BroadcastTo: repeat along new or size-1 axes.  The engine sums the gradient back."""
 
+    elementwise = True
+    derivatives = ("1",)
+
     def forward(self, x, shape):
         return np.broadcast_to(x, shape)
 
@@ -597,6 +748,9 @@ class BroadcastTo(Function):
 
 class GetItem(Function):
     """Indexing: z = x[idx].  dL/dx scatters g into zeros; repeated indices accumulate."""
+
+    elementwise = False
+    derivatives = ("{g} scattered into zeros the shape of {x}",)
 
     def forward(self, x, idx):
         self.idx, self.shape = idx, x.shape
@@ -620,6 +774,9 @@ def _is_basic_index(idx) -> bool:
 class Concatenate(Function):
     """Concatenate along an axis.  The gradient is split back at the same places."""
 
+    elementwise = False
+    derivatives = ("its piece of {g}, split back where it was joined",)
+
     def forward(self, *xs, axis):
         self.axis = axis
         self.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
@@ -631,6 +788,9 @@ class Concatenate(Function):
 
 class Stack(Function):
     """Stack along a new axis.  Each input gets its slice of the gradient."""
+
+    elementwise = False
+    derivatives = ("its slice of {g} along the stacked axis",)
 
     def forward(self, *xs, axis):
         self.axis = axis

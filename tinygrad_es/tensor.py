@@ -209,7 +209,7 @@ class Tensor:
                 prev = grads.get(parent)
                 grads[parent] = pg if prev is None else prev + pg
             if not retain_graph:
-                ctx.saved_tensors = None  # ctx.release(), inlined: this loop is the hot path
+                ctx.saved_tensors = None  # release the saved arrays (Function.released)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""
@@ -302,7 +302,7 @@ class Tensor:
         try:
             return Tensor._make(op(self.data, other_data), None, False)
         except ValueError as err:
-            raise op_error(op.__name__, (self.data, np.asarray(other_data)), err) from None
+            raise _shape_error(op.__name__, (self.data, np.asarray(other_data)), err) from None
 
     def __lt__(self, other): return self._compare(other, np.less)
     def __le__(self, other): return self._compare(other, np.less_equal)
@@ -373,6 +373,22 @@ class Tensor:
             raise ValueError(f"SoftmaxCrossEntropy expects labels of the logits' shape "
                              f"{self.shape}, received {labels.shape}")
         return _apply(F.SoftmaxCrossEntropy, self, labels)
+
+    def sparse_softmax_cross_entropy(self, labels: Any) -> Tensor:
+        """Cross-entropy of softmax(self) against integer class ``labels`` (one per row).
+
+        One op, as TF's ``sparse_softmax_cross_entropy_with_logits``: logsumexp(z) - z[label].
+
+        Example:
+            >>> Tensor([[0.0, 0.0]]).sparse_softmax_cross_entropy(np.array([1]))
+            Tensor([0.693147], dtype=float32)
+        """
+        labels = np.asarray(labels)
+        if labels.dtype.kind not in "iu" or labels.shape != self.shape[:-1]:
+            raise ValueError(f"SparseSoftmaxCrossEntropy expects integer labels of shape "
+                             f"{self.shape[:-1]}, received {labels.dtype} labels of shape "
+                             f"{labels.shape}")
+        return _apply(F.SparseSoftmaxCrossEntropy, self, labels=labels)
 
     # ----- reductions -----
 
@@ -491,7 +507,7 @@ def _apply(fn: type[autograd.Function], *tensors: Tensor, **kwargs: Any) -> Tens
     try:
         out = ctx.forward(*[t.data for t in tensors], **kwargs)
     except ValueError as err:
-        raise op_error(fn.__name__, tuple(t.data for t in tensors), err) from None
+        raise _shape_error(fn.__name__, tuple(t.data for t in tensors), err) from None
     except IndexError as err:
         raise IndexError(f"{fn.__name__}: {err} (tensor shape {tensors[0].shape})") from None
     if out.__class__ is not np.ndarray:  # numpy returns scalars for 0-d results; keep ndarrays
@@ -499,6 +515,39 @@ def _apply(fn: type[autograd.Function], *tensors: Tensor, **kwargs: Any) -> Tens
     if autograd._grad_enabled and True in needs:
         return Tensor._make(out, ctx, True)
     return Tensor._make(out, None, False)
+
+
+def _shape_error(op: str, arrays: tuple, err: Exception) -> ValueError:
+    """The op, every shape and why they do not fit, in our words (not numpy's gufunc text)."""
+    shapes = [tuple(np.shape(a)) for a in arrays]
+    reason = None
+    if op == "MatMul" and len(shapes) == 2:
+        reason = _matmul_mismatch(*shapes)
+    elif len(shapes) >= 2 and op not in ("Concatenate", "Stack"):  # elementwise: broadcasting
+        reason = _broadcast_mismatch(shapes)
+    if reason is None:
+        return op_error(op, arrays, err)
+    listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+    return ValueError(f"{op} cannot combine shapes {listed}: {reason}")
+
+
+def _broadcast_mismatch(shapes: list[tuple]) -> str | None:
+    for k in range(1, max(len(s) for s in shapes) + 1):
+        sizes = list(dict.fromkeys(s[-k] for s in shapes if len(s) >= k and s[-k] != 1))
+        if len(sizes) > 1:
+            return (f"axis {-k} has sizes {' and '.join(map(str, sizes))}, which do not broadcast "
+                    "(aligned from the right, each axis must be equal or 1)")
+    return None
+
+
+def _matmul_mismatch(a: tuple, b: tuple) -> str | None:
+    inner_b, which = (b[-2], "second-to-last") if len(b) > 1 else (b[0], "only")
+    if a[-1] != inner_b:
+        return (f"the last axis of the first ({a[-1]}) must equal the {which} axis of the second "
+                f"({inner_b})")
+    if _broadcast_mismatch([a[:-2], b[:-2]]):
+        return f"the batch axes {a[:-2]} and {b[:-2]} do not broadcast"
+    return None
 
 
 def _axis(axis: Axis) -> Axis:

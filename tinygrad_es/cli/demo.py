@@ -86,14 +86,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         written.append(out / "loss.png")
         fig.savefig(written[-1], dpi=100)
     from tinygrad_es.tensor import Tensor
-    from tinygrad_es.viz.graph import model_to_dot, to_dot
+    from tinygrad_es.viz.graph import draw_graph, draw_model
 
     loss = course.loss(params, Tensor(x, dtype="float64", name="x"),
                        Tensor(y, dtype="float64", name="y"))
     loss.name = "L"
     loss.backward()
-    written.append(render(to_dot(loss, rankdir="TB"), out / "course_graph"))
-    written.append(render(model_to_dot(model), out / "model"))
+    # PNGs by Graphviz's dot, or by matplotlib where dot is missing (the .dot files too)
+    written.append(render(draw_graph(loss, rankdir="TB"), out / "course_graph"))
+    written.append(render(draw_model(model), out / "model"))
     print(f"Pictures written to {out.resolve()}:")
     for path in written:
         print(f"  {path}")

@@ -42,6 +42,10 @@ def add_parsers(sub: Any) -> None:
                          help="course: use the first N of the 99 rows (1, the default: every "
                               "number is a scalar; 99: the course's whole loss)")
     explain.add_argument("--seed", type=int, default=0, help="seed of the course's weights (0)")
+    explain.add_argument("--animate", action="store_true",
+                         help="also write the backward and forward passes as animations "
+                              "(GIF and HTML player) into --out")
+    explain.add_argument("--out", default=OUT, help=f"folder for the animations (./{OUT})")
     explain.set_defaults(func=cmd_explain)
 
     paths = sub.add_parser("paths", help="optimizers racing on a 2-D loss surface "
@@ -158,6 +162,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 + " (--rows 99 para la pérdida completa):"}[args.lang]
         print(note + "\n")
     print(trace_backward(tensor, lang=args.lang))
+    if getattr(args, "animate", False):
+        return _write_animations(args)
+    return 0
+
+
+def _write_animations(args: argparse.Namespace) -> int:
+    """``explain --animate``: the backward and forward passes as GIF + HTML in ``--out``."""
+    try:
+        import matplotlib  # noqa: F401
+        import PIL  # noqa: F401
+    except ImportError as err:
+        print(f"the animations need matplotlib and Pillow ({err}; pip install "
+              "'tinygrad_es[viz]')")
+        return 3
+    from tinygrad_es.viz.animate import animate_backward, animate_forward
+
+    out = Path(args.out)
+    written = []
+    for kind, animate in (("backward", animate_backward), ("forward", animate_forward)):
+        movie = animate(_expression(args.what, rows=args.rows, seed=args.seed), lang=args.lang)
+        for ext in ("gif", "html"):
+            written.append(movie.save(out / f"{args.what}_{kind}.{ext}"))
+    print(f"Animations written to {out.resolve()}:")
+    for path in written:
+        print(f"  {path}")
     return 0
 
 

@@ -3,8 +3,9 @@
 Every tensor is a record ``{ name | shape | data | grad }``; every op is a small ellipse between
 its inputs and its output, left to right. Large arrays are summarised (mean and norm), never
 dumped. ``to_dot`` writes the Graphviz text with no dependency; ``draw_graph`` returns a
-``graphviz.Digraph`` (``pip install graphviz``), and ``render`` turns either into a PNG/SVG with
-Graphviz's ``dot`` program, or keeps the ``.dot`` file and says how to install Graphviz.
+:class:`GraphPicture` (shown inline in Jupyter, ``.save("g.png")``), drawn by Graphviz's ``dot``
+program where it is installed and by matplotlib (``draw_mpl.py``, laid out by grandalf) where it
+is not; ``render`` writes the ``.dot`` file and the picture.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any, Mapping
 
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz._common import op_label, resolve_names, shape_text, summary, walk
+from tinygrad_es.viz.picture import GraphPicture
 
-__all__ = ["draw_graph", "to_dot", "draw_model", "model_to_dot", "render", "GraphvizMissing"]
+__all__ = ["draw_graph", "to_dot", "draw_model", "model_to_dot", "render", "GraphvizMissing",
+           "GraphPicture"]
 
 _RANKDIRS = ("LR", "TB", "RL", "BT")
 _GRAPH_ATTR = {"fontname": "Helvetica", "fontsize": "11"}
@@ -34,7 +37,8 @@ Spec = tuple[dict[str, str], list[tuple[str, dict[str, str]]], list[tuple[str, s
 
 
 class GraphvizMissing(UserWarning):
-    """Warned by ``render`` when Graphviz's ``dot`` is not installed (the .dot is still written)."""
+    """Warned by ``render`` when nothing could draw the picture: Graphviz's ``dot`` is not
+    installed and matplotlib could not stand in (the .dot is still written)."""
 
 
 # ----- the graph of a tensor -----
@@ -62,21 +66,24 @@ def to_dot(tensor: Tensor, rankdir: str = "LR", show_data: bool = True, show_gra
 
 def draw_graph(tensor: Tensor, rankdir: str = "LR", show_data: bool = True,
                show_grad: bool = True, names: Mapping[Any, str] | None = None,
-               max_nodes: int = 2000) -> Any:
-    """The graph that computed ``tensor`` as a ``graphviz.Digraph`` (micrograd's ``draw_dot``).
+               max_nodes: int = 2000, engine: str = "auto") -> GraphPicture:
+    """The graph that computed ``tensor``, as a picture (micrograd's ``draw_dot``).
 
-    Arguments as in :func:`to_dot`. In a notebook the returned object displays itself; elsewhere
-    use :func:`render` (or the Digraph's own ``.render``).
+    Arguments as in :func:`to_dot`; ``engine`` is ``"auto"`` (Graphviz's ``dot`` where it is
+    installed, else matplotlib), ``"graphviz"`` or ``"matplotlib"``. The picture displays itself
+    in a notebook and ``.save("g.png")`` writes it; ``.digraph`` is the ``graphviz.Digraph`` this
+    function returned in earlier versions.
 
     Example:
         >>> a = Tensor(2.0, requires_grad=True, name="a")
         >>> b = Tensor(-3.0, requires_grad=True, name="b")
         >>> L = a * b; L.backward()
-        >>> dot = draw_graph(L)          # a graphviz.Digraph  # doctest: +SKIP
-        >>> render(dot, "graph")         # writes graph.dot and graph.png  # doctest: +SKIP
+        >>> picture = draw_graph(L)
+        >>> picture.save("graph.png")    # Graphviz or matplotlib draws it  # doctest: +SKIP
         PosixPath('graph.png')
     """
-    return _digraph(_tensor_spec(tensor, rankdir, show_data, show_grad, names, max_nodes))
+    spec = _tensor_spec(tensor, rankdir, show_data, show_grad, names, max_nodes)
+    return GraphPicture(spec, engine)
 
 
 def _tensor_spec(root: Tensor, rankdir: str, show_data: bool, show_grad: bool,
@@ -106,13 +113,16 @@ def _tensor_spec(root: Tensor, rankdir: str, show_data: bool, show_grad: bool,
                 fields.append("grad " + summary(t.grad))
             else:
                 fields.append("grad None" if t.requires_grad else "no grad")
-        attrs = {"label": _record(fields, two_rows), "shape": "record"}
+        attrs = {"label": _record(fields, two_rows), "shape": "record",
+                 "_rows": _rows(fields, two_rows, rankdir), "_kind": "value"}
         if t._ctx is None:
             attrs.update(_PARAM_STYLE if t.requires_grad else _CONST_STYLE)
+            attrs["_kind"] = "param" if t.requires_grad else "const"
         nodes.append((nid, attrs))
         if t._ctx is not None:
             op_id = nid + "_op"
-            nodes.append((op_id, {"label": op_label(t), **_OP_STYLE}))
+            nodes.append((op_id, {"label": op_label(t), **_OP_STYLE, "_rows": [[op_label(t)]],
+                                  "_kind": "op"}))
             edges.extend((ids[id(p)], op_id) for p in t._ctx.parents)
             edges.append((op_id, nid))
     return {"rankdir": rankdir, **_GRAPH_ATTR}, nodes, edges
@@ -133,13 +143,15 @@ def model_to_dot(model: Any, rankdir: str = "TB") -> str:
     return _dot_source(_model_spec(model, rankdir))
 
 
-def draw_model(model: Any, rankdir: str = "TB") -> Any:
+def draw_model(model: Any, rankdir: str = "TB", engine: str = "auto") -> GraphPicture:
     """A layer-level picture of a model: one box per layer with its name, type (and activation),
-    output shape and number of parameters, the input on top. Returns a ``graphviz.Digraph``.
+    output shape and number of parameters, the input on top. Returns a :class:`GraphPicture`
+    (``.digraph`` is the ``graphviz.Digraph``).
 
     Args:
         model: a ``Sequential`` (anything with ``.layers``); built, or the shapes show ``?``.
         rankdir: ``"TB"`` (top to bottom, as Keras's ``plot_model``) or ``"LR"``.
+        engine: ``"auto"``, ``"graphviz"`` or ``"matplotlib"`` (as in :func:`draw_graph`).
 
     Example:
         >>> from tinygrad_es import Sequential, layers
@@ -148,7 +160,7 @@ def draw_model(model: Any, rankdir: str = "TB") -> Any:
         >>> render(draw_model(model), "model")  # doctest: +SKIP
         PosixPath('model.png')
     """
-    return _digraph(_model_spec(model, rankdir))
+    return GraphPicture(_model_spec(model, rankdir), engine)
 
 
 def _model_spec(model: Any, rankdir: str) -> Spec:
@@ -159,8 +171,11 @@ def _model_spec(model: Any, rankdir: str) -> Spec:
         raise TypeError(f"draw_model expects a model with .layers (a Sequential), received "
                         f"{type(model).__name__}")
     shape = getattr(model, "input_shape", None)
+    stack = rankdir in ("TB", "BT")  # Graphviz stacks a record's fields across the ranks
+    first = ["input", _shape_or_unknown(shape)]
     nodes = [("input", {"label": "{ input | " + _escape_record(_shape_or_unknown(shape)) + " }",
-                        "shape": "record", **_CONST_STYLE})]
+                        "shape": "record", **_CONST_STYLE,
+                        "_rows": [[f] for f in first] if stack else [first], "_kind": "const"})]
     edges: list[tuple[str, str]] = []
     total = 0
     previous = "input"
@@ -176,7 +191,9 @@ def _model_spec(model: Any, rankdir: str) -> Spec:
                   "output " + _shape_or_unknown(shape), f"params {params}"]
         nid = f"layer{k}"
         nodes.append((nid, {"label": _record(fields), "shape": "record",
-                            **(_PARAM_STYLE if params else {})}))
+                            **(_PARAM_STYLE if params else {}),
+                            "_rows": [[f] for f in fields] if stack else [fields],
+                            "_kind": "param" if params else "layer"}))
         edges.append((previous, nid))
         previous = nid
     title = f"{getattr(model, 'name', type(model).__name__)}: {total} parameters"
@@ -215,17 +232,19 @@ def _shape_or_unknown(shape: Any) -> str:
 # ----- rendering -----
 
 def render(graph: Any, path: str | Path, format: str = "png") -> Path:
-    """Write ``path.dot`` and, when Graphviz's ``dot`` program is installed, ``path.<format>``.
+    """Write ``path.dot`` and the picture ``path.<format>``: drawn by Graphviz's ``dot`` program
+    where it is installed, else (for a Tensor, a model or a :class:`GraphPicture`) by matplotlib.
 
     Args:
         graph: a Tensor (drawn with the defaults of :func:`to_dot`), a model (``.layers``), a
-            ``graphviz.Digraph``/``Source`` or Graphviz source text.
+            :class:`GraphPicture`, a ``graphviz.Digraph``/``Source`` or Graphviz source text.
         path: the output file, with or without the extension (``"out/graph"``, ``"out/graph.png"``).
-        format: anything ``dot -T`` knows: ``"png"``, ``"svg"``, ``"pdf"``.
+        format: ``"png"``, ``"svg"``, ``"pdf"`` (with ``dot``: anything ``dot -T`` knows).
 
     Returns:
-        The rendered file; or, without Graphviz, the ``.dot`` file (with a ``GraphvizMissing``
-        warning that says how to install it).
+        The rendered file; or, when neither can draw it (Graphviz source text without ``dot``, or
+        no matplotlib/grandalf), the ``.dot`` file, with a ``GraphvizMissing`` warning that says
+        what to install.
 
     Example:
         >>> from tinygrad_es import Tensor
@@ -233,7 +252,8 @@ def render(graph: Any, path: str | Path, format: str = "png") -> Path:
         >>> render(loss, "out/loss_graph")  # doctest: +SKIP
         PosixPath('out/loss_graph.png')
     """
-    source = _source_of(graph)
+    spec = _spec_of(graph)
+    source = _dot_source(spec) if spec is not None else _source_of(graph)
     path = Path(path)
     if path.suffix in (f".{format}", ".dot"):
         path = path.with_suffix("")
@@ -242,9 +262,16 @@ def render(graph: Any, path: str | Path, format: str = "png") -> Path:
     out_file = path.with_name(path.name + f".{format}")
     dot_file.write_text(source, encoding="utf-8")
     program = shutil.which("dot")
+    if program is None and spec is not None and format in ("png", "svg", "pdf"):
+        try:
+            return GraphPicture(spec, "matplotlib").save(out_file)
+        except ImportError as err:
+            missing = f" Nor could matplotlib draw it ({err}; pip install 'tinygrad_es[viz]')."
+    else:
+        missing = ""
     if program is None:
-        warnings.warn(f"Graphviz's `dot` program was not found, so only {dot_file} was written. "
-                      + _INSTALL.format(fmt=format, dot=dot_file, out=out_file),
+        warnings.warn(f"Graphviz's `dot` program was not found, so only {dot_file} was written."
+                      f"{missing} " + _INSTALL.format(fmt=format, dot=dot_file, out=out_file),
                       GraphvizMissing, stacklevel=2)
         return dot_file
     done = subprocess.run([program, f"-T{format}", str(dot_file), "-o", str(out_file)],
@@ -253,6 +280,17 @@ def render(graph: Any, path: str | Path, format: str = "png") -> Path:
         raise RuntimeError(f"`dot -T{format}` failed on {dot_file} (exit {done.returncode}): "
                            f"{done.stderr.strip()}")
     return out_file
+
+
+def _spec_of(graph: Any) -> Spec | None:
+    """The spec behind what ``render`` received, when it has one (not for Graphviz text)."""
+    if isinstance(graph, GraphPicture):
+        return graph._spec
+    if isinstance(graph, Tensor):
+        return _tensor_spec(graph, "LR", True, True, None, 2000)
+    if not isinstance(graph, str) and not hasattr(graph, "source") and hasattr(graph, "layers"):
+        return _model_spec(graph, "TB")
+    return None
 
 
 def _source_of(graph: Any) -> str:
@@ -284,7 +322,7 @@ def _digraph(spec: Spec) -> Any:
     graph_attr, nodes, edges = spec
     dot = graphviz.Digraph(graph_attr=graph_attr, node_attr=dict(_GRAPH_ATTR))
     for nid, attrs in nodes:
-        dot.node(nid, **attrs)
+        dot.node(nid, **_public(attrs))
     for tail, head in edges:
         dot.edge(tail, head)
     return dot
@@ -299,8 +337,25 @@ def _dot_source(spec: Spec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _attrs(attrs: dict[str, str]) -> str:
-    return " ".join(f'{key}="{value}"' for key, value in attrs.items())
+def _attrs(attrs: dict[str, Any]) -> str:
+    return " ".join(f'{key}="{value}"' for key, value in _public(attrs).items())
+
+
+def _public(attrs: dict[str, Any]) -> dict[str, str]:
+    """Graphviz's attributes only (``_rows`` and ``_kind`` are the matplotlib renderer's)."""
+    return {key: value for key, value in attrs.items() if not key.startswith("_")}
+
+
+def _rows(fields: list[str], two_rows: bool, rankdir: str) -> list[list[str]]:
+    """The record's cells as Graphviz lays ``_record`` out: one row (``LR``) or one column
+    (``TB``); with ``two_rows``, name and shape over data and grad (``TB``), or name over shape
+    beside data over grad (``LR``)."""
+    across = rankdir in ("TB", "BT")
+    if not two_rows or len(fields) <= 2:
+        return [[f] for f in fields] if across else [fields]
+    if across:
+        return [fields[:2], fields[2:]]
+    return [[fields[0], fields[2]], [fields[1], fields[3] if len(fields) > 3 else ""]]
 
 
 def _record(fields: list[str], two_rows: bool = False) -> str:

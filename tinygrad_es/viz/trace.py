@@ -9,6 +9,7 @@ the trace agrees with ``.grad`` to the last bit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -17,28 +18,7 @@ from tinygrad_es.autograd import toposort, unbroadcast
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz._common import display, expression, fmt, resolve_names, summary, walk
 
-__all__ = ["trace_backward"]
-
-# Ops whose output entry depends only on the same entry of each input: their local derivative
-# is a number per entry, which the trace prints (ops like MatMul or Softmax have a Jacobian).
-_ELEMENTWISE = {
-    "Add", "Sub", "Mul", "Div", "Pow", "PowScalar", "Square", "Neg", "Exp", "Log", "Sqrt", "Abs",
-    "Clip", "Relu", "Relu6", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "Softplus", "Softsign",
-    "Silu", "Gelu", "Maximum", "Minimum", "Where", "Sum", "Mean", "BroadcastTo",
-}
-
-# Local derivatives ∂z/∂(input k), with {x}, {y} the input names and {z} the output's.
-_FORMULAS = {
-    "Add": ("1", "1"), "Sub": ("1", "-1"), "Mul": ("{y}", "{x}"), "Div": ("1/{y}", "-{x}/{y}²"),
-    "Pow": ("{y}·{x}^({y}-1)", "{z}·ln({x})"), "Square": ("2·{x}",), "Neg": ("-1",),
-    "Exp": ("e^{x} = {z}",), "Log": ("1/{x}",), "Sqrt": ("1/(2·√{x}) = 0.5/{z}",),
-    "Abs": ("sign({x})",), "Sigmoid": ("σ({x})·(1-σ({x})) = {z}·(1-{z})",),
-    "Tanh": ("1-tanh²({x}) = 1-{z}²",), "Relu": ("1 if {x} > 0 else 0",),
-    "Sum": ("1",), "Mean": ("1/n",), "BroadcastTo": ("1",),
-    "Maximum": ("1 if {x} >= {y} else 0", "1 if {x} < {y} else 0"),
-    "Minimum": ("1 if {x} <= {y} else 0", "1 if {x} > {y} else 0"),
-    "Where": ("", "1 where {x} else 0", "0 where {x} else 1"),  # inputs: cond, x, y
-}
+__all__ = ["trace_backward", "backward_steps", "BackwardRun", "Step", "Contribution"]
 
 _TEXT = {
     "en": {
@@ -77,10 +57,6 @@ _TEXT = {
     },
 }
 
-_VJP = {"MatMul": ("{g} @ {y}ᵀ", "{x}ᵀ @ {g}"),
-        "Softmax": ("{z} ⊙ ({g} - Σ {g}⊙{z})",), "LogSoftmax": ("{g} - softmax({x})·Σ {g}",)}
-
-
 def trace_backward(tensor: Tensor, lang: str = "en", names: Mapping[Any, str] | None = None,
                    grad: Any = None, digits: int = 6) -> str:
     """The backward pass of ``tensor`` as text, one step per op, without changing any ``.grad``.
@@ -108,30 +84,121 @@ def trace_backward(tensor: Tensor, lang: str = "en", names: Mapping[Any, str] | 
     """
     if lang not in _TEXT:
         raise ValueError(f"lang must be 'en' or 'es', received {lang!r}")
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"trace_backward expects a Tensor, received {type(tensor).__name__}")
-    if not tensor.requires_grad:
-        raise ValueError("trace_backward: this tensor does not require grad, so there is no "
-                         "backward pass; create the inputs with requires_grad=True")
+    run = backward_steps(tensor, names=names, grad=grad, caller="trace_backward")
     text = _TEXT[lang]
+    shown, root = run.names, run.names[id(tensor)]
+    num = lambda a: _num(a, digits)  # noqa: E731
+    lines = [text["title"].format(root=root, value=num(tensor.data)), text["rule"], "",
+             text["start"].format(root=root, seed=num(run.seed)), ""]
+    for step in run.steps:
+        node, ctx, name = step.node, step.node._ctx, shown[id(step.node)]
+        lines.append(f"[{text['step']} {step.number}] {expression(node, shown)} = "
+                     f"{num(node.data)}    ({ctx.name})")
+        extra = " " + text["sum_of"].format(n=step.n_parts) if step.n_parts > 1 else ""
+        lines.append(f"    {text['upstream']:<20} ∂{root}/∂{name} = {num(step.upstream)}{extra}")
+        for c in step.contributions:
+            pname = display(c.parent, shown)
+            if c.local is not None:
+                shown_value = (c.formula if c.formula == num(c.local)
+                               else f"{c.formula} = {num(c.local)}")
+                lines.append(f"    {text['local']:<20} ∂{name}/∂{pname} = {shown_value}"
+                             + ("" if np.size(c.local) == 1 else f"  ({text['entrywise']})"))
+            else:
+                lines.append(f"    {text['local']:<20} " + text["vjp"].format(formula=c.formula))
+            how = (f"{num(step.upstream)} × {_paren(num(c.local))} = " if c.local is not None
+                   and np.size(step.upstream) == 1 and np.size(c.local) == 1 else "")
+            line = f"    {text['to'] + ' ' + pname:<20} ∂{root}/∂{pname} = {how}{num(c.grad)}"
+            if c.broadcast:
+                line += " " + text["broadcast"].format(shape=c.parent.data.shape)
+            if c.parent._ctx is None:
+                line += "  " + text["param"].format(name=pname)
+            lines.append(line)
+        lines.append("")
+
+    lines.append(text["result"])
+    width = max((len(shown[id(leaf)]) for leaf in run.leaves), default=0)
+    for leaf in run.leaves:
+        leaf_name = shown[id(leaf)]
+        line = f"    {leaf_name + '.grad':<{width + 5}} = {num(run.grads[id(leaf)])}"
+        leaf_parts = run.parts[id(leaf)]
+        if len(leaf_parts) > 1 and all(np.size(p) == 1 for p in leaf_parts):
+            joined = " + ".join(num(p) for p in leaf_parts)
+            line += "  " + text["parts"].format(n=len(leaf_parts), parts=joined)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+# ----- the steps, shared by the trace and the animation -----
+
+@dataclass
+class Contribution:
+    """What one op sends to one of its inputs: the chain rule's upstream × local."""
+
+    parent: Tensor
+    index: int                 # which input of the op
+    formula: str               # the local derivative (or the VJP) in the tensors' names
+    local: np.ndarray | None   # its value (elementwise ops; one number when constant)
+    grad: np.ndarray           # what reaches the parent (summed over broadcast axes)
+    broadcast: bool            # whether that sum over broadcast axes happened
+    total: np.ndarray          # the parent's gradient so far, this contribution included
+
+
+@dataclass
+class Step:
+    """One op of the backward pass, from the output back to the inputs."""
+
+    number: int
+    node: Tensor               # the op's output
+    upstream: np.ndarray       # ∂root/∂node, every path from the output added up
+    n_parts: int               # how many paths added up to it
+    contributions: list[Contribution]
+
+
+@dataclass
+class BackwardRun:
+    """The whole backward pass: the steps, the names, and the gradients the inputs end with."""
+
+    root: Tensor
+    names: dict[int, str]
+    seed: np.ndarray
+    steps: list[Step]
+    grads: dict[int, np.ndarray]
+    parts: dict[int, list[np.ndarray]]
+    leaves: list[Tensor]       # the inputs that got a gradient, in the forward pass's order
+
+
+def backward_steps(tensor: Tensor, names: Mapping[Any, str] | None = None, grad: Any = None,
+                   caller: str = "backward_steps") -> BackwardRun:
+    """Run the backward pass op by op, as ``Tensor.backward`` does, without touching ``.grad``.
+
+    Each op's ``backward`` is called exactly as the engine calls it, so the numbers are the
+    engine's to the last bit. ``trace_backward`` prints the steps; ``animate_backward`` draws them.
+
+    Example:
+        >>> a = Tensor(3.0, requires_grad=True, name="a")
+        >>> run = backward_steps((a + a) * 2)
+        >>> [len(s.contributions) for s in run.steps], float(run.grads[id(a)])
+        ([1, 2], 4.0)
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{caller} expects a Tensor, received {type(tensor).__name__}")
+    if not tensor.requires_grad:
+        raise ValueError(f"{caller}: this tensor does not require grad, so there is no "
+                         "backward pass; create the inputs with requires_grad=True")
     order = toposort(tensor)
     for node in order:
         if node._ctx is not None and node._ctx.released:
             raise RuntimeError(
-                f"trace_backward needs the values the ops saved, but backward() already freed them "
-                f"(at {node._ctx.name}). Call trace_backward before backward(), or call "
+                f"{caller} needs the values the ops saved, but backward() already freed them "
+                f"(at {node._ctx.name}). Call {caller} before backward(), or call "
                 "backward(retain_graph=True).")
     seed = _seed(tensor, grad)
     shown = resolve_names(walk(tensor), names, root=tensor)
     root = shown[id(tensor)]
-    num = lambda a: _num(a, digits)  # noqa: E731
-    lines = [text["title"].format(root=root, value=num(tensor.data)), text["rule"], "",
-             text["start"].format(root=root, seed=num(seed)), ""]
-
     grads: dict[int, np.ndarray] = {id(tensor): seed}
     parts: dict[int, list[np.ndarray]] = {id(tensor): [seed]}
     leaves: list[Tensor] = []
-    step = 0
+    steps: list[Step] = []
     for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None:
@@ -141,61 +208,27 @@ def trace_backward(tensor: Tensor, lang: str = "en", names: Mapping[Any, str] | 
             leaves.append(node)
             grads[id(node)] = g
             continue
-        step += 1
         name = shown[id(node)]
-        lines.append(f"[{text['step']} {step}] {expression(node, shown)} = {num(node.data)}"
-                     f"    ({ctx.name})")
-        n_parts = len(parts.get(id(node), ()))
-        extra = " " + text["sum_of"].format(n=n_parts) if n_parts > 1 else ""
-        lines.append(f"    {text['upstream']:<20} ∂{root}/∂{name} = {num(g)}{extra}")
-
         parent_grads = ctx.backward(g)
         if not isinstance(parent_grads, tuple):
             parent_grads = (parent_grads,)
         locals_ = _local_values(ctx, node)
+        contributions = []
         for k, (parent, pg) in enumerate(zip(ctx.parents, parent_grads)):
             if pg is None or not parent.requires_grad:
                 continue
-            pname = display(parent, shown)
             formula = _formula(ctx, k, shown, node, g_name=f"∂{root}/∂{name}")
-            if locals_ is not None:
-                value = locals_[k]
-                generic = formula.startswith("dz/dx")  # from the primitive's docstring
-                shown_value = ("" if formula == num(value) else num(value) if generic
-                               else f"{formula} = {num(value)}")
-                lines.append(f"    {text['local']:<20} ∂{name}/∂{pname} = {shown_value or formula}"
-                             + ("" if np.size(value) == 1 else f"  ({text['entrywise']})"))
-                if generic:
-                    lines.append(f"    {'':<20} {formula}")
-            else:
-                lines.append(f"    {text['local']:<20} " + text["vjp"].format(formula=formula))
             reached = unbroadcast(pg, parent.data.shape) if pg.shape != parent.data.shape else pg
-            how = (f"{num(g)} × {_paren(num(locals_[k]))} = " if locals_ is not None
-                   and np.size(g) == 1 and np.size(locals_[k]) == 1 else "")
-            line = f"    {text['to'] + ' ' + pname:<20} ∂{root}/∂{pname} = {how}{num(reached)}"
-            if reached is not pg:
-                line += " " + text["broadcast"].format(shape=parent.data.shape)
-            if parent._ctx is None:
-                line += "  " + text["param"].format(name=pname)
-            lines.append(line)
             key = id(parent)
             grads[key] = reached if key not in grads else grads[key] + reached
             parts.setdefault(key, []).append(reached)
-        lines.append("")
-
-    lines.append(text["result"])
+            contributions.append(Contribution(parent, k, formula,
+                                              None if locals_ is None else locals_[k],
+                                              reached, reached is not pg, grads[key]))
+        steps.append(Step(len(steps) + 1, node, g, len(parts.get(id(node), ())), contributions))
     reached_leaves = {id(leaf) for leaf in leaves}
     leaves = [t for t in walk(tensor) if id(t) in reached_leaves]  # as the forward pass meets them
-    width = max((len(shown[id(leaf)]) for leaf in leaves), default=0)
-    for leaf in leaves:
-        leaf_name = shown[id(leaf)]
-        line = f"    {leaf_name + '.grad':<{width + 5}} = {num(grads[id(leaf)])}"
-        leaf_parts = parts[id(leaf)]
-        if len(leaf_parts) > 1 and all(np.size(p) == 1 for p in leaf_parts):
-            joined = " + ".join(num(p) for p in leaf_parts)
-            line += "  " + text["parts"].format(n=len(leaf_parts), parts=joined)
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+    return BackwardRun(tensor, shown, seed, steps, grads, parts, leaves)
 
 
 def _seed(tensor: Tensor, grad: Any) -> np.ndarray:
@@ -213,7 +246,7 @@ def _seed(tensor: Tensor, grad: Any) -> np.ndarray:
 
 def _local_values(ctx: Any, node: Tensor) -> list[np.ndarray] | None:
     """∂z/∂(each input) entrywise, from the op's own backward with an upstream of ones."""
-    if ctx.name not in _ELEMENTWISE:
+    if not ctx.elementwise:
         return None
     out = ctx.backward(np.ones_like(node.data))
     out = out if isinstance(out, tuple) else (out,)
@@ -230,22 +263,19 @@ def _local_values(ctx: Any, node: Tensor) -> list[np.ndarray] | None:
 
 
 def _formula(ctx: Any, k: int, shown: dict[int, str], node: Tensor, g_name: str) -> str:
-    """The local derivative (or vector-Jacobian product) of input ``k``, in the tensors' names."""
+    """Input ``k``'s local derivative (or vector-Jacobian product) as the primitive writes it
+    (``Function.derivatives``), in the tensors' names and with the op's own scalar attributes."""
     parents = ctx.parents
-    x = display(parents[0], shown)
-    y = display(parents[1], shown) if len(parents) > 1 else ""
-    z = display(node, shown)
-    if ctx.name == "PowScalar":
-        return f"{fmt(ctx.p)}·{x}^{fmt(ctx.p - 1)}"
-    if ctx.name == "Mean":
-        return f"1/{ctx.n}"
-    table = _FORMULAS.get(ctx.name) or _VJP.get(ctx.name)
-    if table is not None and k < len(table):
-        return table[k].format(x=x, y=y, z=z, g=g_name)
-    doc = (type(ctx).__doc__ or ctx.name).strip().splitlines()[0]
-    # "Selu: z = ... .  dz/dx = ...": the derivative part of the primitive's docstring.
-    derivative = doc.split(".  ", 1)[-1].rstrip(".")
-    return f"{derivative}, x = {x}, z = {z}"
+    formulas = ctx.derivatives
+    if not formulas:
+        raise TypeError(f"{ctx.name} declares no `derivatives` (see autograd.Function): a "
+                        "primitive says how the trace writes its local derivative")
+    fields = {key: fmt(value) for key, value in vars(ctx).items()
+              if isinstance(value, (int, float, np.number)) and not isinstance(value, bool)}
+    return formulas[min(k, len(formulas) - 1)].format(
+        **fields, x=display(parents[0], shown),
+        y=display(parents[1], shown) if len(parents) > 1 else "", z=display(node, shown),
+        g=g_name)
 
 
 def _paren(text: str) -> str:
