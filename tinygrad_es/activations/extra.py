@@ -101,7 +101,11 @@ def sparse_plus(x: Any) -> Tensor:
         array([0.25], dtype=float32)
     """
     x = _t(x)
-    return where(x.data <= -1, 0.0, where(x.data < 1, (x + 1.0).square() * 0.25, x))
+    # NOTE: the square branch sees x clipped to [-1, 1], which changes nothing where it is
+    # chosen; unclipped, (x + 1)^2 overflows past |x| = 1.8e19 (float32) and, past 1.7e38, its
+    # unused gradient 0 * 2(x + 1) is 0 * inf = NaN. Keras's tf.pow gradient stays 0 there.
+    return where(x.data <= -1, 0.0,
+                 where(x.data < 1, (x.clip(-1.0, 1.0) + 1.0).square() * 0.25, x))
 
 
 def sparse_sigmoid(x: Any) -> Tensor:

@@ -114,12 +114,21 @@ def _load_data(name: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
         x = np.array([[float(c) for c in r[:-1]] for r in rows])
     except ValueError as err:
         raise ValueError(f"{name}: the feature columns must be numbers ({err})") from None
+    bad = np.argwhere(~np.isfinite(x))
+    if bad.size:
+        r, c = bad[0]
+        raise ValueError(f"{name}: data row {r + 1}, column {c + 1} is {x[r, c]}: every feature "
+                         f"must be a finite number ({len(bad)} value(s) are not)")
     labels = [r[-1].strip() for r in rows]
     try:
         values = np.array([float(v) for v in labels])
     except ValueError:
         classes, y = np.unique(labels, return_inverse=True)
         return x, y.astype("int64"), [str(c) for c in classes]
+    if not np.all(np.isfinite(values)):
+        r = int(np.argwhere(~np.isfinite(values))[0, 0])
+        raise ValueError(f"{name}: data row {r + 1} has the label {labels[r]!r}: a numeric "
+                         "label must be a finite number")
     if np.all(values == np.round(values)) and len(np.unique(values)) <= 20:
         classes, y = np.unique(values, return_inverse=True)
         return x, y.astype("int64"), [f"{c:g}" for c in classes]

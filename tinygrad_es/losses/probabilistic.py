@@ -192,8 +192,9 @@ def _sparse_categorical(y: np.ndarray, p: Tensor, from_logits: bool, ignore_clas
     if z is None:
         eps = config.epsilon()
         z = p.clip(eps, 1.0 - eps).log()
-    # NOTE: TF's sparse kernel is logsumexp(z) - z[label]: the dense one against one-hot rows.
-    values = z.softmax_cross_entropy(np.eye(z.shape[-1], dtype=z.dtype)[labels])
+    # NOTE: TF's sparse kernel, logsumexp(z) - z[label], reads only the label's logit (finite
+    # at z = ±3e38 where the dense kernel against one-hot rows gives 0·inf = NaN).
+    values = z.sparse_softmax_cross_entropy(labels)
     if mask is not None:
         values = where(mask, values, 0.0)
     return values, mask

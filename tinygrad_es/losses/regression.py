@@ -122,7 +122,11 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
     cap = 1.0 / config.epsilon()
     with np.errstate(divide="ignore"):
         y_hat = y * np.minimum(1.0 / np.sqrt(np.sum(np.square(y), axis=axis, keepdims=True)), cap)
-    p_hat = p * (p.square().sum(axis=axis, keepdims=True) ** -0.5).minimum(cap)
+    # NOTE: the floor under the sum changes no value (below it the cap wins anyway) but keeps
+    # d(s^-0.5)/ds finite, so an all-zero row (a relu output) gets TF's finite gradient
+    # p_hat' = cap, not 0 * inf = NaN.
+    floor = config.epsilon() ** 2 / 4
+    p_hat = p * (p.square().sum(axis=axis, keepdims=True).maximum(floor) ** -0.5).minimum(cap)
     return (p_hat * -y_hat).sum(axis=axis)
 
 
