@@ -154,7 +154,8 @@ def test_get_and_serialize():
     def custom(x):
         return x
 
-    assert activations.get(custom) is custom
+    wrapped = activations.get(custom)  # checked on each call (activations/foreign.py)
+    assert wrapped.__wrapped__ is custom and wrapped(Tensor([1.0, -2.0])).data.tolist() == [1, -2]
     with pytest.raises(ValueError, match=r"Unknown activation 'sigmod'\. Did you mean 'sigmoid'"):
         activations.get("sigmod")
     with pytest.raises(ValueError, match="Valid names: celu, elu"):

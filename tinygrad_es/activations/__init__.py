@@ -20,6 +20,7 @@ from typing import Callable
 from tinygrad_es.activations.common import (
     elu, exponential, gelu, hard_sigmoid, hard_silu, hard_swish, leaky_relu, linear, log_softmax,
     logits_of, mish, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign, swish, tanh)
+from tinygrad_es.activations import foreign
 from tinygrad_es.activations.extra import (
     celu, glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink, sparse_plus, sparse_sigmoid,
     sparsemax, squareplus, tanh_shrink, threshold)
@@ -39,6 +40,10 @@ _ALIASES = {"swish": silu, "hard_swish": hard_silu}
 
 def get(identifier: str | Callable | dict | None) -> Activation:
     """The activation function for a name, a callable, a serialized dict, or None (linear).
+
+    A callable of this library is returned as is; any other callable (a function on Tensors, a
+    numpy function, a TensorFlow one) is wrapped by ``foreign.accept``, which checks what it
+    returns and explains what cannot work (see ``activations/foreign.py``).
 
     Raises:
         ValueError: unknown name (the message lists the valid ones and the closest match).
@@ -61,7 +66,10 @@ def get(identifier: str | Callable | dict | None) -> Activation:
                              f"{', '.join(valid)}.")
         return fn
     if callable(identifier):
-        return identifier
+        module = getattr(identifier, "__module__", None) or type(identifier).__module__ or ""
+        if module.split(".")[0] == "tinygrad_es":
+            return identifier
+        return foreign.accept(identifier, set(_ACTIVATIONS) | set(_ALIASES))
     raise ValueError(f"Could not interpret activation identifier {identifier!r}: expected None, "
                      "a name (str), a callable or a serialized dict")
 

@@ -6,45 +6,30 @@ weights with ``add_weight`` as Tensors that require a gradient, named ``"<layer>
 that, ``layer(x)`` converts x to a Tensor of the layer's dtype if needed and runs ``call`` — nothing
 else, because this is the hot path of every training step.
 
-Also here: Keras's automatic names (``dense``, ``dense_1``, ...; a per-process counter per prefix).
+Automatic names (``dense``, ``dense_1``, ...) come from ``utils/naming.py``.
 """
 
 from __future__ import annotations
 
-import collections
 import functools
-import re
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from tinygrad_es import config
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.utils import naming
 
 __all__ = ["Layer", "reset_names"]
 
 Shape = tuple[int | None, ...]
 
-_NAME_UIDS: collections.defaultdict[str, int] = collections.defaultdict(int)
-
-
-def to_snake_case(name: str) -> str:
-    """Keras's class-name → layer-name rule: ``"LeakyReLU"`` → ``"leaky_re_lu"``."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(prefix: str) -> str:
-    """``prefix`` the first time, then ``prefix_1``, ``prefix_2``, ... (Keras's counter)."""
-    uid = _NAME_UIDS[prefix]
-    _NAME_UIDS[prefix] += 1
-    return prefix if uid == 0 else f"{prefix}_{uid}"
-
-
-def reset_names() -> None:
-    """Restart the automatic names (what ``utils.clear_session`` does)."""
-    _NAME_UIDS.clear()
+# The automatic names live in utils/naming.py (one rule for every family); re-exported here for
+# the model classes.
+reset_names = naming.reset
+to_snake_case = naming.to_snake_case
+unique_name = naming.unique_name
 
 
 def standardize_dtype(dtype: Any) -> str:
@@ -88,14 +73,15 @@ class Layer:
         input_dim: ``input_shape=(input_dim,)``.
 
     Subclasses override ``build(input_shape)`` (create weights with ``add_weight``),
-    ``call(x, training)``, ``compute_output_shape`` and ``get_config``. As in Keras, a subclass's
-    ``build`` is wrapped so that it runs once and leaves ``built`` True and the shapes recorded,
-    whether ``__call__``, a model or the user calls it.
+    ``call(inputs)`` (or ``call(inputs, training=None)`` to see the mode; as in Keras, the argument
+    is passed only when ``call`` takes it), ``compute_output_shape`` and ``get_config``. As in
+    Keras, a subclass's ``build`` is wrapped so that it runs once and leaves ``built`` True and
+    the shapes recorded, whether ``__call__``, a model or the user calls it.
 
     Example:
         >>> class Double(Layer):
-        ...     def call(self, x, training=False):
-        ...         return x * 2.0
+        ...     def call(self, inputs):
+        ...         return inputs * 2.0
         >>> Double()([[1.0, 1.0]])
         Tensor([[2., 2.]], dtype=float32)
     """
@@ -110,7 +96,7 @@ class Layer:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                              f"{kwargs}")
         if name is None:
-            name = unique_name(to_snake_case(type(self).__name__))
+            name = naming.auto_name(type(self).__name__)
         elif not isinstance(name, str) or "/" in name or not name:
             raise ValueError("Argument `name` must be a non-empty string and cannot contain "
                              f"character `/`. Received: name={name!r} (of type {type(name)})")
@@ -138,6 +124,13 @@ class Layer:
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:
             cls.build = _recording_build(cls.__dict__["build"])
+        if "call" in cls.__dict__:
+            cls._call_takes_training, cls._call_takes_mask = _call_arguments(cls.__dict__["call"])
+
+    # What ``call`` accepts besides the input, read once per class from its signature (as Keras
+    # does): ``training`` and ``mask`` are passed only to a ``call`` that takes them.
+    _call_takes_training = True
+    _call_takes_mask = False
 
     # ----- the contract subclasses fill in -----
 
@@ -149,8 +142,20 @@ class Layer:
         return x
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Output shape for ``input_shape`` (default: unchanged)."""
-        return tuple(input_shape)
+        """Output shape for ``input_shape`` (batch axis first).
+
+        Default, as Keras infers it for a layer that only defines ``call``: run the built layer
+        once on a one-sample batch of zeros and read the shape (unchanged when ``call`` is not
+        overridden or a feature axis is unknown).
+        """
+        input_shape = tuple(input_shape)
+        if type(self).call is Layer.call or None in input_shape[1:] or not self.built:
+            return input_shape
+        from tinygrad_es.autograd import no_grad
+
+        with no_grad():
+            out = self(np.zeros((1,) + input_shape[1:], dtype=self._np_dtype), training=False)
+        return input_shape[:1] + tuple(out.shape[1:])
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, JSON-able, so that ``from_config`` rebuilds the layer."""
@@ -163,13 +168,23 @@ class Layer:
 
     # ----- calling -----
 
-    def __call__(self, x: Any, training: bool = False) -> Tensor:
-        """Convert x to a Tensor of the layer's dtype, build on the first call, run ``call``."""
+    def __call__(self, x: Any, training: bool = False, mask: Any = None) -> Tensor:
+        """Convert x to a Tensor of the layer's dtype, build on the first call, run ``call``.
+
+        ``training`` (and ``mask``, when given) reach ``call`` only if its signature takes them,
+        so ``def call(self, inputs)`` works as in Keras.
+        """
         if not isinstance(x, Tensor) or x.data.dtype is not self._np_dtype:
             x = self._convert_input(x)
         if not self.built:
-            self._build_for((None,) + x.data.shape[1:])
-        return self.call(x, training)
+            self._build((None,) + x.data.shape[1:])
+        if mask is not None and self._call_takes_mask:
+            if self._call_takes_training:
+                return self.call(x, training=training, mask=mask)
+            return self.call(x, mask=mask)
+        if self._call_takes_training:
+            return self.call(x, training=training)
+        return self.call(x)
 
     def _convert_input(self, x: Any) -> Tensor:
         if isinstance(x, Tensor):
@@ -186,26 +201,64 @@ class Layer:
 
     def _build_for(self, input_shape: Shape) -> Shape:
         """Build (once) for ``input_shape`` and return the output shape."""
+        self._build(input_shape)
+        return self.output_shape  # type: ignore[return-value]
+
+    def _build(self, input_shape: Shape) -> None:
         if not self.built:
             self.build(tuple(input_shape))
             if not self.built:  # Layer itself (no build override)
                 _mark_built(self, tuple(input_shape))
-        return self._output_shape  # type: ignore[return-value]
 
     # ----- weights -----
 
-    def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "zeros",
-                   regularizer: Any = None, trainable: bool = True) -> Tensor:
+    def add_weight(self, *args: Any, shape: Sequence[int] | None = None,
+                   initializer: Any = None, dtype: Any = None, trainable: bool = True,
+                   regularizer: Any = None, constraint: Any = None,
+                   name: str | None = None) -> Tensor:
         """Create, initialise and track a weight Tensor named ``"<layer>/<name>"``.
 
+        Keras's keywords: ``add_weight(shape=..., initializer=..., name=...)``; positionally
+        ``(shape, initializer, dtype)`` as Keras, or this library's ``(name, shape, initializer,
+        regularizer, trainable)``. As in Keras, ``shape`` defaults to ``()``, ``initializer`` to
+        ``"glorot_uniform"``, and an unnamed weight is called ``variable``, ``variable_1``, ...
+        (the automatic names of ``utils/naming.py``).
+
         Example:
-            >>> layer = Layer(name="demo"); layer.add_weight("w", (2,), "ones")
+            >>> layer = Layer(name="demo"); layer.add_weight(shape=(2,), initializer="ones",
+            ...                                               name="w")
             Tensor([1., 1.], dtype=float32, requires_grad=True, name='demo/w')
         """
+        if args and isinstance(args[0], str):   # this library's order: (name, shape, init, ...)
+            keys = ("name", "shape", "initializer", "regularizer", "trainable")
+        else:                                   # Keras's order: (shape, initializer, dtype)
+            keys = ("shape", "initializer", "dtype")
+        if len(args) > len(keys):
+            raise TypeError(f"add_weight() takes at most {len(keys)} positional arguments in "
+                            f"this order {keys}, received {len(args)}")
+        given = {"name": name, "shape": shape, "initializer": initializer, "dtype": dtype,
+                 "regularizer": regularizer, "trainable": trainable}
+        for key, value in zip(keys, args):
+            if key != "trainable" and given[key] is not None:
+                raise TypeError(f"add_weight() received `{key}` both positionally and as a "
+                                "keyword argument")
+            given[key] = value
+        if given["name"] is None:
+            given["name"] = naming.auto_name("Variable")
+        if constraint is not None:
+            raise ValueError(f"add_weight() on layer '{self.name}': weight constraints are not "
+                             f"supported, received constraint={constraint!r}")
+        return self._create_weight(**given)
+
+    def _create_weight(self, name: str, shape: Sequence[int] | None, initializer: Any,
+                       dtype: Any, regularizer: Any, trainable: bool) -> Tensor:
         from tinygrad_es import initializers, regularizers
 
-        init = initializers.get(initializer)
-        value = np.asarray(init(tuple(shape), dtype=self._np_dtype), dtype=self._np_dtype)
+        shape = standardize_shape(() if shape is None else shape,
+                                  f"the shape of weight '{self.name}/{name}'")
+        np_dtype = self._np_dtype if dtype is None else np.dtype(standardize_dtype(dtype))
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        value = np.asarray(init(tuple(shape), dtype=np_dtype), dtype=np_dtype)
         if value.shape != tuple(shape):
             raise ValueError(f"the initializer of weight '{self.name}/{name}' returned shape "
                              f"{value.shape}, expected {tuple(shape)}")
@@ -291,6 +344,10 @@ class Layer:
     @property
     def output_shape(self) -> Shape | None:
         """The output shape once built, e.g. (None, 3); None if unbuilt."""
+        if self._output_shape is None and self.built and self._build_shape is not None:
+            # Inferred on first use (a model building its next layer), not at every build: a
+            # layer called eagerly on data runs its call only once, as in Keras.
+            self._output_shape = tuple(self.compute_output_shape(self._build_shape))
         return self._output_shape
 
     def __repr__(self) -> str:
@@ -300,7 +357,9 @@ class Layer:
 def _mark_built(layer: Layer, input_shape: Shape) -> None:
     layer.built = True
     layer._build_shape = input_shape
-    layer._output_shape = tuple(layer.compute_output_shape(input_shape))
+    cls = type(layer)
+    infers = cls.compute_output_shape is Layer.compute_output_shape and cls.call is not Layer.call
+    layer._output_shape = None if infers else tuple(layer.compute_output_shape(input_shape))
 
 
 def _recording_build(build: Callable[[Layer, Shape], None]) -> Callable[[Layer, Shape], None]:
@@ -312,6 +371,13 @@ def _recording_build(build: Callable[[Layer, Shape], None]) -> Callable[[Layer, 
         build(self, input_shape)
         _mark_built(self, input_shape)
     return wrapper
+
+
+def _call_arguments(call: Callable) -> tuple[bool, bool]:
+    """Whether ``call`` accepts ``training`` and ``mask`` (by name, or through ``**kwargs``)."""
+    params = inspect.signature(call).parameters
+    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return "training" in params or var_kw, "mask" in params or var_kw
 
 
 def _describe_shapes(weights: Sequence[Tensor]) -> str:

@@ -14,13 +14,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 import numpy as np
 
 from tinygrad_es import config
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.utils import naming
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 _MEANS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
@@ -30,7 +30,7 @@ class Loss:
     """Base class: subclasses implement ``call(y_true, y_pred) -> per-sample Tensor``.
 
     Args:
-        name: defaults to the snake_case class name.
+        name: defaults to the snake_case class name, made unique (``utils/naming.py``).
         reduction: one of ``"sum_over_batch_size"`` (default), ``"sum"``, ``"mean"``,
             ``"mean_with_sample_weight"``, ``"none"`` or None.
         dtype: computation dtype; defaults to ``config.floatx()`` at construction.
@@ -51,7 +51,7 @@ class Loss:
         if reduction not in REDUCTIONS:
             raise ValueError(f"Invalid value for argument `reduction` of {type(self).__name__}: "
                              f"expected one of {REDUCTIONS}, received {reduction!r}")
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or naming.auto_name(type(self).__name__)
         self.reduction = reduction
         self.dtype = np.dtype(dtype or config.floatx())
 
@@ -260,8 +260,3 @@ def f32(value: float, dtype: np.dtype) -> float:
     """A Python constant as ``ops.cast`` makes it: rounded to float32 first, even in float64."""
     # NOTE: keras-semantics.md section 8.2.
     return float(np.float32(value)) if dtype == np.float64 else value
-
-
-def _snake_case(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()

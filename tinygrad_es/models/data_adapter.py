@@ -152,8 +152,13 @@ def as_floatx(value: Any, name: str, where: str, finite: bool = True) -> np.ndar
 
 def convert_targets(x: np.ndarray, y: Any, sample_weight: Any, class_weight: dict | None,
                     where: str) -> tuple:
-    """(y, sample_weight) as checked floatx arrays with x's rows; class_weight becomes weights."""
-    y = as_floatx(y, "y", where)
+    """(y, sample_weight) as checked floatx arrays with x's rows; class_weight becomes weights.
+
+    NaN/inf in y are allowed, with one warning: Keras trains on them (the loss turns NaN and
+    ``TerminateOnNaN`` stops the run), so a bad target is found where Keras finds it.
+    """
+    y = as_floatx(y, "y", where, finite=False)
+    _warn_non_finite(y, "y", where)
     _check_lengths(x, y, where)
     if class_weight is not None:
         if sample_weight is not None:
@@ -188,6 +193,16 @@ def _check_finite(arr: np.ndarray, name: str, where: str) -> None:
         row = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
         raise ValueError(f"{where}() received NaN or inf in {name}: the first bad row is "
                          f"{name}[{row}] = {arr[row]!r}")
+
+
+def _warn_non_finite(arr: np.ndarray, name: str, where: str) -> None:
+    finite = np.isfinite(arr)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
+        warnings.warn(f"{where}() received NaN or inf in {name} (the first bad row is {name}[{row}]"
+                      f" = {arr[row]!r}); as in Keras, training goes on and the loss of the "
+                      "batches with it is NaN or inf (TerminateOnNaN stops the run there)",
+                      stacklevel=5)
 
 
 def _check_lengths(x: np.ndarray, other: np.ndarray, where: str, name: str = "y") -> None:

@@ -23,6 +23,7 @@ from tinygrad_es.models.data_adapter import (Batches, as_floatx, check_batch_siz
                                              convert_targets, match_input_shape, should_validate,
                                              train_validation_split, unpack_validation)
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.utils.interrupts import defer_sigint
 
 
 class Trainer:
@@ -43,6 +44,7 @@ class Trainer:
     compiled = False
     stop_training = False
     history = None
+    _initial_epoch: int | None = None  # set in on_train_begin by BackupAndRestore (Keras's name)
     _metric_entries: list | None = None  # [(log name, Metric, weighted)] once data was seen
 
     # ----- compile -----
@@ -155,6 +157,7 @@ class Trainer:
         self.stop_training = False
         epoch_logs: dict = {}
         callbacks.on_train_begin()
+        initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
@@ -165,8 +168,9 @@ class Trainer:
                 if weights:
                     for w in weights:                                           # zero the grads
                         w.grad = None
-                    loss.backward()                                             # backward
-                    self.optimizer.apply([w.grad for w in weights], weights)   # update
+                    self._scaled_loss(loss).backward()                          # backward
+                    with defer_sigint():                                        # (Ctrl-C waits)
+                        self.optimizer.apply([w.grad for w in weights], weights)   # update
                 self._update_metrics(loss, yb, y_pred, swb)                     # pre-update loss
                 if callbacks.wants("on_train_batch_end"):
                     callbacks.on_train_batch_end(step, self._logs())
@@ -253,7 +257,7 @@ class Trainer:
         if weights:
             for w in weights:
                 w.grad = None
-            loss.backward()
+            self._scaled_loss(loss).backward()
             self.optimizer.apply([w.grad for w in weights], weights)
         self._update_metrics(loss, y, y_pred, sample_weight)
         return self._logs() if return_dict else self._flatten(self._logs())
@@ -278,6 +282,12 @@ class Trainer:
                 loss = loss + penalty
         return loss
 
+    def _scaled_loss(self, loss: Tensor) -> Tensor:
+        """What backward differentiates: Keras's ``optimizer.scale_loss(loss)`` where the
+        optimizer has one (LossScaleOptimizer, MultiOptimizer); the logged loss stays unscaled."""
+        scale_loss = getattr(self.optimizer, "scale_loss", None)
+        return loss if scale_loss is None else scale_loss(loss)
+
     def _update_metrics(self, loss: Tensor, y: np.ndarray, y_pred: Tensor, sw: Any) -> None:
         # Keras's loss tracker, a Mean in floatx: total += loss * batch_size, count += batch_size.
         # Python floats rounded to floatx after each op give the float32 result bit for bit
@@ -285,8 +295,10 @@ class Trainer:
         rnd, n = self._round, len(y)
         self._loss_sum = rnd(self._loss_sum + rnd(float(loss.data) * n))
         self._loss_count += n
+        # The Tensor itself, not its data: a sigmoid/softmax output carries its logits, and the
+        # crossentropy metrics compute from them as Keras's do (no clipping).
         for _, metric, weighted in self._metric_entries:
-            metric.update_state(y, y_pred.data, sw if weighted else None)
+            metric.update_state(y, y_pred, sw if weighted else None)
 
     def _logs(self) -> dict:
         """Running values since the last reset, keys sorted as Keras's logs are."""
@@ -327,8 +339,10 @@ class Trainer:
 
     def _assert_compiled(self, method: str) -> None:
         if not self.compiled:
-            raise RuntimeError(f"{method}() needs a compiled model: call model.compile("
-                               "optimizer=..., loss=...) before model." + method + "()")
+            # Keras's type and words, with the method named.
+            raise ValueError(f"You must call `compile()` before using the model. Received a "
+                             f"call to `{method}()` on a model that was not compiled: call "
+                             "model.compile(optimizer=..., loss=...) first.")
 
     def _prepare_x(self, x: Any, where: str, finite: bool = True) -> np.ndarray:
         x = as_floatx(x, "x", where, finite)

@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_es.optimizers import schedules as schedules_module
 from tinygrad_es.optimizers.schedules import LearningRateSchedule
+from tinygrad_es.optimizers.variable import Variable
 
 if TYPE_CHECKING:
     from tinygrad_es.optimizers.base import Optimizer
@@ -25,8 +26,8 @@ class Serializable:
     def variables(self) -> list[np.ndarray]:
         """Keras's order: iterations (int64), learning_rate (unless a schedule), then the state."""
         out = [np.array(self._iterations, dtype=np.int64)]
-        if isinstance(self._learning_rate, np.generic):
-            out.append(np.array(self._learning_rate))
+        if isinstance(self._learning_rate, Variable):
+            out.append(np.array(self._learning_rate.numpy()))
         return out + list(self._state.values())
 
     def get_state(self) -> dict[str, np.ndarray]:
@@ -41,8 +42,8 @@ class Serializable:
             ['0/momentum', '0/velocity', 'iterations', 'learning_rate']
         """
         state = {"iterations": np.array(self._iterations, dtype=np.int64)}
-        if isinstance(self._learning_rate, np.generic):
-            state["learning_rate"] = np.array(self._learning_rate)
+        if isinstance(self._learning_rate, Variable):
+            state["learning_rate"] = np.array(self._learning_rate.numpy())
         state.update({k: v.copy() for k, v in self._state.items()})
         return state
 
@@ -65,8 +66,8 @@ class Serializable:
                                  f"received {value.shape}")
             array[...] = value
         self._iterations = int(state["iterations"])
-        if "learning_rate" in state and isinstance(self._learning_rate, np.generic):
-            self._learning_rate = self._lr_dtype.type(np.asarray(state["learning_rate"]))
+        if "learning_rate" in state and isinstance(self._learning_rate, Variable):
+            self._learning_rate.assign(np.asarray(state["learning_rate"]))
 
     # ----- config and printing -----
 
@@ -75,7 +76,7 @@ class Serializable:
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
             lr = schedules_module.serialize(lr)
-        elif isinstance(lr, np.generic):
+        elif isinstance(lr, Variable):
             lr = float(lr)
         return {
             "name": self.name,
@@ -107,7 +108,7 @@ class Serializable:
 
     def _describe(self, full: bool) -> str:
         lr = self._learning_rate
-        parts = [f"learning_rate={float(lr):.6g}" if isinstance(lr, np.generic)
+        parts = [f"learning_rate={float(lr):.6g}" if isinstance(lr, Variable)
                  else f"learning_rate={lr!r}"]
         defaults = type(self)._defaults()
         own, options = [], []

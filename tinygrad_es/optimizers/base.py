@@ -39,10 +39,11 @@ variable, in place on ``variable.data``). Classic momentum, v = γ·v + η·∇,
 ``opt.slots(w)`` then shows ``{"velocity": ...}`` for a learner to print step by step.
 
 Precision: state takes the variable's dtype; ``learning_rate`` reaches ``update_step`` as a numpy
-scalar of that dtype. A float learning rate is stored in ``floatx()`` at construction, as Keras's
-Variable is (float32 mode: ``SGD(0.001).learning_rate == float(np.float32(0.001))``). Where Keras
-casts a Python float with ``ops.cast`` it goes through float32 even in float64 mode; the optimizers
-do the same with :meth:`Optimizer._cast` and say so in a ``# NOTE:``.
+scalar of that dtype. A float learning rate is kept in a ``floatx()`` :class:`Variable` made at
+construction, as Keras's is (float32 mode: ``float(SGD(0.001).learning_rate)`` is
+``float(np.float32(0.001))``); ``opt.iterations`` is an int64 Variable (``variable.py``). Where
+Keras casts a Python float with ``ops.cast`` it goes through float32 even in float64 mode; the
+optimizers do the same with :meth:`Optimizer._cast` and say so in a ``# NOTE:``.
 
 The argument checks are in ``_validation.py``; saving, restoring and printing an optimizer
 (``get_state``, ``get_config``, ``repr``) in ``_serialization.py``.
@@ -61,20 +62,14 @@ from tinygrad_es.optimizers._serialization import Serializable
 from tinygrad_es.optimizers._validation import (as_gradient, check_base_arguments,
                                                 check_learning_rate, check_number)
 from tinygrad_es.optimizers.schedules import LearningRateSchedule
+from tinygrad_es.optimizers.variable import BoundVariable, Variable
+from tinygrad_es.utils import naming
 
 __all__ = ["Optimizer", "check_number"]  # check_number: for the subclasses' own hyperparameters
 
-_NAME_COUNTS: dict[str, int] = {}
 _CAST_CACHE: dict = {}
-
-
-def _auto_name(class_name: str) -> str:
-    """Keras's snake_case name with a global counter: ``adam``, ``adam_1``, ``rm_sprop``."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-    count = _NAME_COUNTS.get(name, 0)
-    _NAME_COUNTS[name] = count + 1
-    return name if count == 0 else f"{name}_{count}"
+_ACCUMULATED_ITERATIONS = ("With gradient_accumulation_steps, `iterations` is computed (calls // "
+                           "steps) and cannot be assigned, as in Keras")
 
 
 class Optimizer(Serializable):
@@ -121,7 +116,7 @@ class Optimizer(Serializable):
             global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
             ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
             gradient_accumulation_steps=gradient_accumulation_steps)
-        self.name = name if name is not None else _auto_name(type(self).__name__)
+        self.name = name if name is not None else naming.auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.global_clipnorm = global_clipnorm
@@ -133,6 +128,8 @@ class Optimizer(Serializable):
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.built = False
         self._iterations = 0
+        self._iterations_variable = BoundVariable(self._iteration_count, self._assign_iterations,
+                                                  "int64", "iteration", f"{self.name}/iteration")
         self._lr_dtype = np.dtype(config.floatx())
         self._learning_rate: Any = None
         self.learning_rate = learning_rate
@@ -147,33 +144,70 @@ class Optimizer(Serializable):
     # ----- learning rate and step count -----
 
     @property
-    def iterations(self) -> int:
-        """Updates done so far (with gradient accumulation: calls // K, as Keras reports)."""
-        if self.gradient_accumulation_steps:
-            return self._iterations // self.gradient_accumulation_steps
+    def iterations(self) -> Variable:
+        """Updates done so far, as Keras's int64 Variable: ``int(opt.iterations)``, ``.numpy()``.
+
+        It reads the live count (one object, like Keras's). With gradient accumulation it is
+        calls // K and read-only, as Keras reports it.
+        """
+        steps = self.gradient_accumulation_steps
+        if steps:
+            return Variable(self._iterations // steps, "int64", "iteration",
+                            f"{self.name}/iteration", read_only=_ACCUMULATED_ITERATIONS)
+        return self._iterations_variable
+
+    def _iteration_count(self) -> int:
         return self._iterations
 
+    def _assign_iterations(self, value: Any) -> None:
+        self._iterations = int(value)
+
     @property
-    def learning_rate(self) -> float:
-        """The current learning rate as a float (a schedule is evaluated at the current step)."""
-        return float(self._current_learning_rate())
+    def learning_rate(self) -> Any:
+        """The learning rate as Keras gives it.
+
+        A float rate is a floatx :class:`Variable` (``float()``, ``.numpy()``, ``.assign()``);
+        a schedule gives its read-only value at the current step; a callable, what it returns.
+        """
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return lr
+        value = self._current_learning_rate()
+        if isinstance(lr, LearningRateSchedule):
+            return Variable(value, np.asarray(value).dtype, "learning_rate",
+                            f"{self.name}/learning_rate",
+                            read_only=f"{type(self).__name__}'s learning rate comes from a "
+                                      "LearningRateSchedule: its value at the current step has "
+                                      "no assign (in Keras it is a tensor)")
+        return value
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
-        if isinstance(value, LearningRateSchedule) or callable(value):
+        if isinstance(value, LearningRateSchedule) or (callable(value)
+                                                       and not isinstance(value, Variable)):
             self._learning_rate = value
             return
         if isinstance(self._learning_rate, LearningRateSchedule):
-            raise TypeError(
-                f"{type(self).__name__} was created with a LearningRateSchedule "
-                f"({self._learning_rate!r}), so its learning rate cannot be set to {value!r}. "
-                "Create the optimizer with a float learning_rate to make it settable.")
+            raise TypeError(self._schedule_message(value))
+        if isinstance(value, Variable):
+            value = value.numpy()
         check_learning_rate(value)
         # NOTE: Keras keeps the rate in a floatx Variable: in float32 mode 0.001 is 0.0010000000475.
-        self._learning_rate = self._lr_dtype.type(value)
+        if isinstance(self._learning_rate, Variable):
+            self._learning_rate.assign(value)   # the same object: holders of it see the change
+        else:
+            self._learning_rate = Variable(value, self._lr_dtype, "learning_rate",
+                                           f"{self.name}/learning_rate")
+
+    def _schedule_message(self, value: Any) -> str:
+        return (f"{type(self).__name__} was created with a LearningRateSchedule "
+                f"({self._learning_rate!r}), so its learning rate cannot be set to {value!r}. "
+                "Create the optimizer with a float learning_rate to make it settable.")
 
     def _current_learning_rate(self):
         lr = self._learning_rate
+        if lr.__class__ is Variable:
+            return lr._value
         if isinstance(lr, LearningRateSchedule):
             return lr(self._iterations)
         if callable(lr):
@@ -406,14 +440,16 @@ class Optimizer(Serializable):
     # ----- moving average of the weights -----
 
     def _update_moving_averages(self) -> None:
-        first = self.iterations == 0
+        steps = self.gradient_accumulation_steps
+        count = self._iterations // steps if steps else self._iterations   # Keras's iterations
+        first = count == 0
         for variable, average in zip(self._variables, self._averages):
             w = variable.data
             # NOTE: Keras's momentum is cast(iterations != 0) * ema_momentum: 0 on the first step.
             momentum = w.dtype.type(not first) * self.ema_momentum
             average[...] = momentum * average + (1 - momentum) * w
         frequency = self.ema_overwrite_frequency
-        if frequency and (self.iterations + 1) % frequency == 0:
+        if frequency and (count + 1) % frequency == 0:
             self.finalize_variable_values(self._variables)
 
     def finalize_variable_values(self, variables: Sequence) -> None:

@@ -1,5 +1,5 @@
-"""Utilities named as in ``keras.utils``: seeding, one-hot labels, resetting layer names, the
-progress bar."""
+"""Utilities named as in ``keras.utils``: seeding, one-hot labels, resetting the automatic names,
+the progress bar."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es import random as _random
+from tinygrad_es.utils import naming
 from tinygrad_es.utils.progbar import Progbar
 
 __all__ = ["set_random_seed", "to_categorical", "clear_session", "Progbar"]
@@ -65,11 +66,14 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
 
 
 def clear_session() -> None:
-    """Restart automatic layer names (``dense``, ``dense_1``, ...) as ``keras.utils.clear_session``.
+    """Restart every automatic name, as ``keras.utils.clear_session`` does.
+
+    Layers, models, losses, metrics, optimizers and unnamed layer weights all take their names
+    from ``utils/naming.py``; after this call they start again from ``dense``, ``adam``, ...
 
     Example:
-        >>> clear_session()
+        >>> from tinygrad_es.optimizers import Adam
+        >>> clear_session(); Adam().name, Adam().name
+        ('adam', 'adam_1')
     """
-    from tinygrad_es.layers import base
-
-    base.reset_names()
+    naming.reset()
