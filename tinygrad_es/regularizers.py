@@ -1,6 +1,7 @@
 """Weight regularizers: a penalty on a weight, added to the training loss (Keras's formulas).
 
-``L1``: l1·Σ|w|; ``L2``: l2·Σw² (not ½, and no division by the batch size); ``L1L2``: both. A
+``L1``: l1·Σ|w|; ``L2``: l2·Σw² (not ½, and no division by the batch size); ``L1L2``: both;
+``OrthogonalRegularizer``: how far the rows (or columns) of a matrix are from orthogonal. A
 layer built with ``kernel_regularizer=...`` lists the penalty in ``layer.losses`` (a scalar Tensor
 with its graph, recomputed from the current weights), and the training loss adds the sum of
 ``model.losses``.
@@ -17,11 +18,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tinygrad_es.config import epsilon
 from tinygrad_es.initializers import lookup
 from tinygrad_es.tensor import Tensor
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
-           "deserialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
+           "orthogonal_regularizer", "get", "serialize", "deserialize"]
 
 
 def _factor(value: Any, name: str) -> float:
@@ -93,7 +95,7 @@ class L2(Regularizer):
 
 
 class L1L2(Regularizer):
-    """l1 · Σ|w| + l2 · Σw² (defaults 0.0 and 0.0, as Keras's class; the string "l1_l2" too).
+    """l1 · Σ|w| + l2 · Σw² (defaults 0.0, 0.0 as Keras; the string "l1_l2" gives 0.01, 0.01).
 
     Example:
         >>> float(L1L2(l1=0.5, l2=0.5)(Tensor([1.0, -2.0])))
@@ -105,7 +107,7 @@ class L1L2(Regularizer):
         self.l2 = _factor(0.0 if l2 is None else l2, "l2")
 
     def __call__(self, x: Tensor) -> Tensor:
-        penalty = Tensor._make(np.zeros((), dtype=x.dtype), None, False)
+        penalty = Tensor(np.zeros((), dtype=x.dtype), dtype=x.dtype)
         if self.l1 != 0.0:
             penalty = penalty + x.abs().sum() * _f32(self.l1, x.dtype)
         if self.l2 != 0.0:
@@ -116,21 +118,69 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
-def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
-    """L1L2 with both factors 0.01 by default (``keras.regularizers.l1_l2`` of Keras 2).
+class OrthogonalRegularizer(Regularizer):
+    """Push the rows (``mode="rows"``) or the columns of a 2-D weight towards orthogonal.
+
+    With u_i the rows (or columns) scaled to unit length and n of them::
+
+        penalty = factor · ½ · Σ_{i≠j} |u_i · u_j| / (n (n - 1) / 2)
+
+    i.e. ``factor`` times the mean |cosine| between two different rows: 0 when they are
+    orthogonal. A row of zeros stays zero (its scale 1/‖w‖ is capped at 1/epsilon, as Keras's
+    ``normalize``). It is built from Tensor ops, so the penalty has a gradient.
 
     Example:
-        >>> l1_l2().get_config()
-        {'l1': 0.01, 'l2': 0.01}
+        >>> float(OrthogonalRegularizer(1.0)(Tensor([[1.0, 0.0], [1.0, 1.0]])))
+        0.7071067690849304
     """
-    return L1L2(l1=l1, l2=l2)
+
+    def __init__(self, factor: float = 0.01, mode: str = "rows"):
+        self.factor = _factor(factor, "factor")
+        if mode not in ("rows", "columns"):
+            raise ValueError("Invalid value for argument `mode` of OrthogonalRegularizer. Expected "
+                             f"one of {{'rows', 'columns'}}. Received: mode={mode!r}")
+        self.mode = mode
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if x.ndim != 2:
+            raise ValueError("Inputs to OrthogonalRegularizer must have rank 2. Received: "
+                             f"inputs.shape={x.shape}")
+        rows = self.mode == "rows"
+        n = x.shape[0] if rows else x.shape[1]
+        if n < 2:
+            # NOTE: Keras divides by n (n - 1) / 2 = 0 here and returns NaN; a clear error instead.
+            raise ValueError(f"OrthogonalRegularizer(mode={self.mode!r}) needs at least 2 "
+                             f"{self.mode} to compare, received a weight of shape {x.shape}")
+        # Keras's normalize: x · min(1/√Σx², 1/epsilon) along the rows (or columns).
+        # NOTE: Σx² is first raised to the smallest normal number, which changes no value (the
+        # min takes 1/epsilon there anyway) but keeps 1/√0 = inf out of the graph: a zero row then
+        # gets a finite gradient, as TensorFlow's (its rsqrt gradient is 0 when the upstream is 0).
+        squares = x.square().sum(axis=1 if rows else 0, keepdims=True)
+        inv_norm = 1.0 / squares.maximum(np.finfo(x.dtype).tiny).sqrt()
+        unit = x * inv_norm.minimum(1.0 / epsilon())
+        product = unit @ unit.T if rows else unit.T @ unit
+        off_diagonal = product * (1.0 - np.eye(n, dtype=x.dtype))
+        # NOTE: as in Keras, factor is a float32 constant and ½·factor is taken before the sum.
+        half_factor = np.asarray(np.float32(self.factor) * np.float32(0.5), dtype=x.dtype)
+        return off_diagonal.abs().sum() * half_factor / (n * (n - 1.0) / 2.0)
+
+    def get_config(self):
+        # NOTE: Keras stores factor as a float32 tensor, so its config reports f32(factor).
+        return {"factor": float(np.float32(self.factor)), "mode": self.mode}
 
 
-l1 = L1
-l2 = L2
+def _l1_l2_by_name() -> L1L2:
+    """The string ``"l1_l2"``: both factors 0.01 (Keras 2's ``l1_l2()`` defaults)."""
+    return L1L2(l1=0.01, l2=0.01)
+
+
+# Keras 3's lower-case names are the classes themselves (so ``l1_l2()`` has 0.0 and 0.0).
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
 
 REGULARIZERS: dict[str, Callable[..., Regularizer]] = {
-    "L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": l1_l2,
+    "L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": _l1_l2_by_name,
+    "OrthogonalRegularizer": OrthogonalRegularizer,
+    "orthogonal_regularizer": OrthogonalRegularizer,
 }
 
 
@@ -162,7 +212,8 @@ def deserialize(config: dict[str, Any] | str) -> Regularizer:
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"cannot deserialize a regularizer from {config!r}: expected a dict with "
                          "'class_name' and 'config'")
-    cls = lookup({"L1": L1, "L2": L2, "L1L2": L1L2}, config["class_name"], "regularizer")
+    classes = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer}
+    cls = lookup(classes, config["class_name"], "regularizer")
     return cls.from_config(dict(config.get("config") or {}))
 
 

@@ -14,7 +14,9 @@ means since the epoch began; epoch logs are the epoch's values plus ``val_*``. S
 ``model.stop_training = True`` to end ``fit`` after the current batch (epoch callbacks still run).
 """
 
+from tinygrad_es.callbacks.backup import BackupAndRestore
 from tinygrad_es.callbacks.callback import Callback, CallbackList, History, ProgbarLogger
+from tinygrad_es.callbacks.ema import SwapEMAWeights
 from tinygrad_es.callbacks.extras import (CSVLogger, LambdaCallback, LearningRateScheduler,
                                           TerminateOnNaN)
 from tinygrad_es.callbacks.monitors import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
@@ -22,4 +24,5 @@ from tinygrad_es.callbacks.monitors import EarlyStopping, ModelCheckpoint, Reduc
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ReduceLROnPlateau",
     "ModelCheckpoint", "LearningRateScheduler", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
+    "BackupAndRestore", "SwapEMAWeights",
 ]

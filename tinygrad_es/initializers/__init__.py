@@ -2,8 +2,10 @@
 
 ``init(shape, dtype=None) -> ndarray``. As in Keras, the classes are in ``initializer.py`` (the
 base class), ``constant_initializers.py`` (Constant, Zeros, Ones, Identity) and
-``random_initializers.py`` (seeds, fans, Glorot / He / LeCun, Orthogonal); this file is the
-registry that ``Dense(kernel_initializer="he_normal")`` looks names up in.
+``random_initializers.py`` (seeds, fans, Glorot / He / LeCun, Orthogonal), plus ``stft.py``
+(the STFT kernel); this file is the registry that ``Dense(kernel_initializer="he_normal")`` looks
+names up in. As in Keras, the snake_case names (``glorot_uniform``, ``zeros``, ...) and the
+``*Initializer`` names are the classes themselves, under a second name.
 """
 
 from __future__ import annotations
@@ -17,18 +19,35 @@ from tinygrad_es.initializers.random_initializers import (
     GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal,
     RandomInitializer, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
     compute_fans)
+from tinygrad_es.initializers.stft import STFT
 
 __all__ = ["Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
-           "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "get", "serialize",
-           "deserialize", "compute_fans", "RandomInitializer"]
+           "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "STFT", "get", "serialize",
+           "deserialize", "compute_fans", "RandomInitializer",
+           "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer", "constant", "zeros",
+           "ones", "identity", "random_normal", "random_uniform", "truncated_normal",
+           "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+           "lecun_uniform", "lecun_normal", "orthogonal", "stft"]
 
 
 # ----- lookup by name -----
 
 _CLASSES = (Constant, Zeros, Ones, Identity, RandomNormal, RandomUniform, TruncatedNormal,
             VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
-            LecunNormal, Orthogonal)
+            LecunNormal, Orthogonal, STFT)
+
+# ----- Keras's second names: the same classes -----
+
+IdentityInitializer = identity = Identity
+OrthogonalInitializer = orthogonal = Orthogonal
+STFTInitializer = stft = STFT
+constant, zeros, ones = Constant, Zeros, Ones
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
+he_uniform, he_normal = HeUniform, HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
 # Keras accepts the class name and its snake_case form, plus a few aliases.
 INITIALIZERS: dict[str, type[Initializer]] = {
@@ -40,6 +59,7 @@ INITIALIZERS: dict[str, type[Initializer]] = {
     "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
     "orthogonal": Orthogonal, "normal": RandomNormal, "uniform": RandomUniform, "one": Ones,
     "zero": Zeros, "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
+    "stft": STFT, "STFTInitializer": STFT,
 }
 
 

@@ -15,6 +15,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tinygrad_es.losses.circle import Circle, circle
+from tinygrad_es.losses.ctc import CTC, ctc
+from tinygrad_es.losses.generalized import (CategoricalGeneralizedCrossEntropy,
+                                            categorical_generalized_cross_entropy)
 from tinygrad_es.losses.hinge import (CategoricalHinge, Dice, Hinge, SquaredHinge, Tversky,
                                       categorical_hinge, dice, hinge, squared_hinge, tversky)
 from tinygrad_es.losses.loss import (Loss, LossFunctionWrapper, reduce_weighted_values,
@@ -42,7 +46,8 @@ _FUNCTION_CLASS: dict[Callable, type[LossFunctionWrapper]] = {
     categorical_focal_crossentropy: CategoricalFocalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
     kl_divergence: KLDivergence, poisson: Poisson, hinge: Hinge, squared_hinge: SquaredHinge,
-    categorical_hinge: CategoricalHinge, dice: Dice, tversky: Tversky,
+    categorical_hinge: CategoricalHinge, dice: Dice, tversky: Tversky, ctc: CTC, circle: Circle,
+    categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
 _CLASSES: dict[str, type[Loss]] = {cls.__name__: cls for cls in [Loss, *_FUNCTION_CLASS.values()]}
 _FUNCTIONS: dict[str, Callable] = {fn.__name__: fn for fn in _FUNCTION_CLASS}
@@ -55,10 +60,12 @@ _ALIASES: dict[str, Callable] = {
     "MAPE": mean_absolute_percentage_error, "msle": mean_squared_logarithmic_error,
     "MSLE": mean_squared_logarithmic_error,
 }
+# Exported, and loaded back by deserialize, but keras.losses.get rejects these two strings.
+_NOT_BY_STRING = ("CategoricalGeneralizedCrossEntropy", "categorical_generalized_cross_entropy")
 
 
 def _names() -> list[str]:
-    return sorted([*_CLASSES, *_FUNCTIONS, *_ALIASES])
+    return sorted(n for n in [*_CLASSES, *_FUNCTIONS, *_ALIASES] if n not in _NOT_BY_STRING)
 
 
 def _unknown(identifier: str) -> ValueError:
@@ -93,6 +100,8 @@ def get(identifier: Any) -> Loss | None:
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
+        if identifier in _NOT_BY_STRING:
+            raise _unknown(identifier)
         if identifier in _CLASSES:
             return _CLASSES[identifier]()
         fn = _FUNCTIONS.get(identifier) or _ALIASES.get(identifier)

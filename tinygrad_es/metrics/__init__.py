@@ -24,12 +24,19 @@ from tinygrad_es.metrics.accuracy import (Accuracy, BinaryAccuracy, CategoricalA
                                           categorical_accuracy, sparse_categorical_accuracy,
                                           sparse_top_k_categorical_accuracy,
                                           top_k_categorical_accuracy)
+from tinygrad_es.losses import binary_focal_crossentropy, categorical_focal_crossentropy, huber
+from tinygrad_es.metrics.at_threshold import (PrecisionAtRecall, RecallAtPrecision,
+                                              SensitivityAtSpecificity, SpecificityAtSensitivity)
 from tinygrad_es.metrics.auc import AUC
 from tinygrad_es.metrics.base import Mean, MeanMetricWrapper, Metric, Sum, to_snake_case
 from tinygrad_es.metrics.confusion import (FalseNegatives, FalsePositives, Precision, Recall,
                                            TrueNegatives, TruePositives)
+from tinygrad_es.metrics.correlation import (ConcordanceCorrelation, PearsonCorrelation, R2Score,
+                                             concordance_correlation, pearson_correlation)
+from tinygrad_es.metrics.f_score import F1Score, FBetaScore
 from tinygrad_es.metrics.hinge import (CategoricalHinge, Hinge, SquaredHinge, categorical_hinge,
                                        hinge, squared_hinge)
+from tinygrad_es.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from tinygrad_es.metrics.probabilistic import (BinaryCrossentropy, CategoricalCrossentropy,
                                                KLDivergence, Poisson,
                                                SparseCategoricalCrossentropy, binary_crossentropy,
@@ -49,7 +56,9 @@ _CLASSES: list[type[Metric]] = [
     Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
     CategoricalCrossentropy, SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy,
     CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, F1Score, FBetaScore, R2Score, PearsonCorrelation,
+    ConcordanceCorrelation, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision,
 ]
 
 # The string -> class table of ``keras.metrics.get``: class names, their snake_case, the aliases.
@@ -62,14 +71,16 @@ _REGISTRY.update({
     "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
 })
 
-# Per-sample functions a MeanMetricWrapper config may name.
+# Per-sample functions a MeanMetricWrapper config may name. Like Keras's, huber and the focal
+# crossentropies are the loss functions themselves; no string names them in metrics.get.
 _FUNCTIONS = {f.__name__: f for f in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_absolute_error,
     mean_squared_error, mean_absolute_percentage_error, mean_squared_logarithmic_error, log_cosh,
     cosine_similarity, binary_crossentropy, categorical_crossentropy,
     sparse_categorical_crossentropy, kl_divergence, poisson, hinge, squared_hinge,
-    categorical_hinge)}
+    categorical_hinge, pearson_correlation, concordance_correlation, huber,
+    binary_focal_crossentropy, categorical_focal_crossentropy)}
 
 _ACCURACY_STRINGS = ("accuracy", "acc")
 

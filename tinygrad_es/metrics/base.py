@@ -11,37 +11,20 @@ sample weights the epoch value is ``sum(w * m) / sum(w)``.
 
 from __future__ import annotations
 
-import collections
-import re
 from typing import Any, Callable
 
 import numpy as np
 
 from tinygrad_es import config
 from tinygrad_es.autograd import no_grad
+from tinygrad_es.metrics.variable import MetricVariable, pythonify
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.utils import naming
 
-_NAME_UIDS: collections.defaultdict[str, int] = collections.defaultdict(int)
-
-
-def to_snake_case(name: str) -> str:
-    """Keras's ``to_snake_case``: ``"SparseTopKCategoricalAccuracy"`` -> ``"sparse_top_k_..."``.
-
-    Example:
-        >>> to_snake_case("AUC"), to_snake_case("KLDivergence")
-        ('auc', 'kl_divergence')
-    """
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def auto_name(prefix: str) -> str:
-    """A per-process unique name as Keras gives unnamed metrics: ``precision``, ``precision_1``."""
-    prefix = to_snake_case(prefix)
-    uid = _NAME_UIDS[prefix]
-    _NAME_UIDS[prefix] += 1
-    return prefix if uid == 0 else f"{prefix}_{uid}"
+# The automatic names (``precision``, ``precision_1``, ...) are utils/naming.py's, shared by every
+# family; re-exported here for the metric registry.
+to_snake_case = naming.to_snake_case
+auto_name = naming.auto_name
 
 
 def as_array(x: Any, dtype: Any = None) -> np.ndarray:
@@ -145,6 +128,14 @@ class Metric:
 
     _direction: str | None = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A Keras-style result() returns a variable or a 0-d array; fit logs it as a float.
+        super().__init_subclass__(**kwargs)
+        if "result" in cls.__dict__:
+            result = cls.__dict__["result"]
+            cls.result = lambda self: pythonify(result(self))  # type: ignore[method-assign]
+            cls.result.__doc__, cls.result.__wrapped__ = result.__doc__, result
+
     def __init__(self, dtype: Any = None, name: str | None = None):
         self.name = name or auto_name(type(self).__name__)
         self._dtype = np.dtype(dtype or config.floatx())
@@ -153,6 +144,45 @@ class Metric:
     def dtype(self) -> str:
         """The accumulator dtype as a string (``"float32"``/``"float64"``), as Keras reports it."""
         return self._dtype.name
+
+    @property
+    def variables(self) -> list[MetricVariable]:
+        """The state made by :meth:`add_variable`, in creation order (Keras's ``variables``)."""
+        return list(self.__dict__.get("_variables", ()))
+
+    def add_variable(self, shape: Any, initializer: Any = "zeros", dtype: Any = None,
+                     aggregation: str = "sum", name: str | None = None) -> MetricVariable:
+        """Create a state variable as Keras custom metrics do, in ``__init__`` or on first data.
+
+        Args:
+            shape: its shape (``()`` for a scalar).
+            initializer: a name (``"zeros"``), an initializer or a ``fn(shape, dtype)``.
+            dtype: default the metric's dtype.
+            aggregation: ``"sum"`` (default), ``"mean"``, ``"none"`` or ``"only_first_replica"``.
+            name: the variable's name.
+
+        Example:
+            >>> class Total(Metric):
+            ...     def __init__(self, name="total", **kwargs):
+            ...         super().__init__(name=name, **kwargs)
+            ...         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+            ...     def update_state(self, values, sample_weight=None):
+            ...         self.total.assign(self.total + np.sum(values))
+            ...     def result(self):
+            ...         return self.total
+            >>> m = Total(); m.update_state([1.0, 2.5]); m.result(), [v.name for v in m.variables]
+            (3.5, ['total'])
+        """
+        from tinygrad_es import initializers
+
+        dtype = np.dtype(dtype or self._dtype)
+        shape = tuple(int(d) for d in np.atleast_1d(shape)) if np.ndim(shape) else (
+            () if shape in ((), None) else (int(shape),))
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        variable = MetricVariable(np.asarray(value, dtype=dtype), dtype,
+                                  name=name or "variable", aggregation=aggregation)
+        self.__dict__.setdefault("_variables", []).append(variable)
+        return variable
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Accumulate the statistics of one batch."""
@@ -163,7 +193,12 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self) -> None:
-        """Forget all accumulated batches (called at the start of every epoch)."""
+        """Forget all accumulated batches (called at the start of every epoch).
+
+        The default, as Keras's, sets every :meth:`add_variable` variable to zeros.
+        """
+        for variable in self.variables:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
 
     def __call__(self, *args: Any, **kwargs: Any) -> float:
         self.update_state(*args, **kwargs)

@@ -21,23 +21,42 @@ from tinygrad_es.optimizers.base import Optimizer
 from tinygrad_es.optimizers.ftrl import Ftrl
 from tinygrad_es.optimizers.lamb import Lamb
 from tinygrad_es.optimizers.lion import Lion
+from tinygrad_es.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from tinygrad_es.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from tinygrad_es.optimizers.muon import Muon
 from tinygrad_es.optimizers.nadam import Nadam
 from tinygrad_es.optimizers.rmsprop import RMSprop
+from tinygrad_es.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from tinygrad_es.optimizers.sgd import SGD
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
-    "Ftrl", "Lion", "Lamb", "Adafactor", "schedules", "get", "serialize", "deserialize",
+    "Ftrl", "Lion", "Lamb", "Adafactor", "Muon", "ScheduleFreeAdamW", "LossScaleOptimizer",
+    "MultiOptimizer", "OptimizerMap", "schedules", "get", "serialize", "deserialize",
 ]
 
 # Keras's registry is the lower-cased class name. "lamb" is ours: Keras exports Lamb but leaves it
 # out of the registry (so `compile(optimizer="lamb")` fails there); accepting it costs nothing.
 ALL_OBJECTS = {cls.__name__.lower(): cls for cls in (
     SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Adafactor, Lamb)}
+# Keras 3.15's newer names, tested in tests/test_optimizers_keras3.py. The wrappers need other
+# optimizers to be built, so `get("lossscaleoptimizer")` is an error (in Keras a KeyError) and
+# only a config dict or an instance gives one; an OptimizerMap is no optimizer.
+KERAS3_OBJECTS = {cls.__name__.lower(): cls for cls in (Muon, ScheduleFreeAdamW)}
+WRAPPER_OBJECTS = {cls.__name__.lower(): cls for cls in (
+    LossScaleOptimizer, MultiOptimizer, OptimizerMap)}
+
+
+_WRAPPER_EXAMPLES = {
+    "LossScaleOptimizer": "LossScaleOptimizer(Adam())",
+    "MultiOptimizer": "MultiOptimizer(OptimizerMap(Adam(), {'out/.*': SGD()}))",
+    "OptimizerMap": "MultiOptimizer(OptimizerMap(Adam(), {'out/.*': SGD()}))",
+}
 
 
 def _lookup(name: str, custom_objects: dict | None = None) -> type:
-    known = {**ALL_OBJECTS, **{k.lower(): v for k, v in (custom_objects or {}).items()}}
+    known = {**ALL_OBJECTS, **KERAS3_OBJECTS, **WRAPPER_OBJECTS,
+             **{k.lower(): v for k, v in (custom_objects or {}).items()}}
     if not isinstance(name, str) or name.lower() not in known:
         close = difflib.get_close_matches(str(name).lower(), list(known), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -59,7 +78,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """The inverse of :func:`serialize` (class names match case-insensitively, as in Keras).
 
     Example:
-        >>> deserialize({"class_name": "Adam", "config": {"learning_rate": 0.01}}).learning_rate
+        >>> float(deserialize({"class_name": "Adam", "config": {"learning_rate": 0.01}})
+        ...       .learning_rate)
         0.009999999776482582
     """
     cls = _lookup(config["class_name"], custom_objects)
@@ -74,14 +94,21 @@ def get(identifier: Any) -> Optimizer | None:
             value that is none of the above.
 
     Example:
-        >>> get("sgd").learning_rate
+        >>> float(get("sgd").learning_rate)
         0.009999999776482582
     """
     if identifier is None or isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
+        optimizer = deserialize(identifier)
+        if isinstance(optimizer, Optimizer):
+            return optimizer
+    elif isinstance(identifier, str):
+        cls = _lookup(identifier)
+        if cls.__name__.lower() in WRAPPER_OBJECTS:
+            raise ValueError(f"{cls.__name__} wraps other optimizers, so it has no default: "
+                             f"create it, e.g. {_WRAPPER_EXAMPLES[cls.__name__]}, and pass that "
+                             f"(received {identifier!r})")
+        return cls()
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r} "
                      f"(expected a name such as 'adam', a config dict or an Optimizer)")
