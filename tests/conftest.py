@@ -144,3 +144,65 @@ def ulp_distance(a, b) -> int:
     ai = np.where(ai < 0, -(ai + top), ai)
     bi = np.where(bi < 0, -(bi + top), bi)
     return int(np.max(np.abs(ai - bi)))
+
+
+# ----- shared by several parity test files -----
+
+class Reg:
+    """A regularizer to build in each library: ``Reg("L1L2", l1=0.01, l2=0.02)``."""
+
+    def __init__(self, class_name, **config):
+        self.class_name, self.config = class_name, config
+
+    def build(self, regularizers_module):
+        return getattr(regularizers_module, self.class_name)(**self.config)
+
+
+def keras_and_ours(keras, spec, n_in, seed=0):
+    """Two Sequential models from ``spec`` with Keras's initial weights copied into ours.
+
+    ``spec`` entries: ``(units, activation)``, ``(units, activation, dense_kwargs)`` or
+    ``("dropout", rate)``; a ``Reg`` in dense_kwargs is built in each library. Both start from
+    the same Glorot-uniform kernels (zero biases, as Keras), drawn by numpy from ``seed`` in
+    float32, so a test is the same run every time and in both dtypes.
+    """
+    from tinygrad_es import layers as L
+    from tinygrad_es import regularizers as our_regularizers
+    from tinygrad_es.models.sequential import Sequential
+
+    def per_lib(kwargs, module):
+        return {k: v.build(module) if isinstance(v, Reg) else v for k, v in kwargs.items()}
+
+    k_layers, o_layers = [keras.Input((n_in,))], [L.Input((n_in,))]
+    for entry in spec:
+        if entry[0] == "dropout":
+            k_layers.append(keras.layers.Dropout(entry[1]))
+            o_layers.append(L.Dropout(entry[1]))
+            continue
+        units, activation, kwargs = (*entry, {})[:3]
+        k_layers.append(keras.layers.Dense(units, activation=activation,
+                                           **per_lib(kwargs, keras.regularizers)))
+        o_layers.append(L.Dense(units, activation=activation,
+                                **per_lib(kwargs, our_regularizers)))
+    km, om = keras.Sequential(k_layers), Sequential(o_layers)
+    rng = np.random.default_rng(seed)
+    initial = [rng.uniform(-1, 1, w.shape) * np.sqrt(6 / sum(w.shape)) if w.ndim == 2
+               else np.zeros(w.shape) for w in km.get_weights()]
+    initial = [w.astype("float32").astype(km.get_weights()[0].dtype) for w in initial]
+    km.set_weights(initial)
+    om.set_weights(initial)
+    return km, om
+
+
+def gradient_sequence(shapes: dict, n_steps: int = 30, seed: int = 0) -> list[list]:
+    """Random signs, magnitudes log-uniform in [1e-8, 1e3], about 15% exact zeros."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_steps):
+        step = []
+        for shape in shapes.values():
+            g = rng.choice([-1.0, 1.0], size=shape) * 10.0 ** rng.uniform(-8, 3, size=shape)
+            g[rng.random(shape) < 0.15] = 0.0
+            step.append(g)
+        out.append(step)
+    return out

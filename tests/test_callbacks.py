@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from test_fit_parity import keras_and_ours
+from conftest import keras_and_ours
 
 from tinygrad_es import callbacks as C
 from tinygrad_es.optimizers import SGD

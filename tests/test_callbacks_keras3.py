@@ -13,8 +13,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import keras_floatx
-from test_fit_parity import keras_and_ours
+from conftest import keras_and_ours, keras_floatx
 
 from tinygrad_es import callbacks as C
 from tinygrad_es import models, optimizers

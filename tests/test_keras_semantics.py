@@ -441,3 +441,21 @@ def test_an_activation_that_changes_the_shape_is_refused():
                                          r"received shape \(2, 1\)"):
         L.Dense(4, activation=lambda v: v.sum(axis=-1, keepdims=True))(np.ones((2, 3)))
 
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_loss_scale_factor_scales_the_loss_in_fit_as_keras(keras, dtype):
+    """Keras multiplies the loss by ``loss_scale_factor`` before backward and divides the
+    gradients by it; with only the division the steps are 64 times too small."""
+    from conftest import keras_and_ours
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+    with keras_floatx(keras, dtype):
+        km, om = keras_and_ours(keras, [(4, "tanh"), (1, None)], 3)
+        km.compile(keras.optimizers.SGD(0.05, loss_scale_factor=64.0), "mse")
+        om.compile(O.SGD(0.05, loss_scale_factor=64.0), "mse")
+        kh = km.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+        oh = om.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    tol = PARITY_TOL[dtype]
+    assert max_abs_diff(oh.history["loss"], kh.history["loss"]) <= tol
+    assert max(max_abs_diff(a, b) for a, b in zip(om.get_weights(), km.get_weights())) <= tol

@@ -267,11 +267,11 @@ def test_custom_metric_with_add_variable_matches_keras(keras):
     for yt, yp, sw in _data("binary", "float32"):  # (N, 1) data: weights (N, 1) broadcast
         theirs.update_state(yt, yp, sample_weight=sw[:, None])
         ours.update_state(yt, yp, sample_weight=sw[:, None])
-        assert isinstance(ours.result(), float)
-        assert ours.result() == float(theirs.result())  # same float32 sums in the same order
+        # result() returns the variable, as the Keras code does; fit logs float(...) of it
+        assert float(ours.result()) == float(theirs.result())  # same float32 sums, same order
     ours.reset_state()
     theirs.reset_state()
-    assert ours.result() == float(theirs.result()) == 0.0
+    assert float(ours.result()) == float(theirs.result()) == 0.0
     v = ours.true_positives
     with pytest.raises(ValueError, match=r"shape of the target variable 'true_positives'"):
         v.assign(np.zeros(2))

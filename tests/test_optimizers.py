@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import PARITY_TOL, keras_floatx, ulp_distance
+from conftest import PARITY_TOL, gradient_sequence, keras_floatx, ulp_distance
 
 from tinygrad_es import config
 from tinygrad_es import optimizers as ours
@@ -25,20 +25,6 @@ from tinygrad_es.tensor import Tensor
 
 N_STEPS = 30
 SHAPES = {"kernel": (4, 3), "bias": (3,)}
-
-
-def gradient_sequence(shapes: dict, n_steps: int = N_STEPS, seed: int = 0) -> list[list]:
-    """Random signs, magnitudes log-uniform in [1e-8, 1e3], about 15% exact zeros."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n_steps):
-        step = []
-        for shape in shapes.values():
-            g = rng.choice([-1.0, 1.0], size=shape) * 10.0 ** rng.uniform(-8, 3, size=shape)
-            g[rng.random(shape) < 0.15] = 0.0
-            step.append(g)
-        out.append(step)
-    return out
 
 
 # ----- the cases -----

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import PARITY_TOL, keras_floatx, max_abs_diff
-from test_optimizers import gradient_sequence, ulp_distance
+from conftest import (PARITY_TOL, gradient_sequence, keras_floatx, max_abs_diff,
+                      ulp_distance)
 
 from tinygrad_es import layers as L
 from tinygrad_es import optimizers as ours

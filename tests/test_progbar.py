@@ -131,7 +131,7 @@ def test_unknown_target_matches_keras(keras, capsys):
 @pytest.mark.parametrize("verbose", [1, 2, "auto"])
 def test_fit_evaluate_predict_print_what_keras_prints(keras, capsys, verbose):
     """Screen lines after the last redraw, timings masked: identical to a real Keras run."""
-    from test_fit_parity import keras_and_ours
+    from conftest import keras_and_ours
 
     x = np.linspace(-1, 1, 10, dtype="float32")[:, None]
     y = (x[:, 0] > 0).astype("float32")
@@ -155,7 +155,7 @@ class _Terminal(io.StringIO):
 
 
 def test_on_a_terminal_fit_redraws_in_place_like_keras(keras, capsys):
-    from test_fit_parity import keras_and_ours
+    from conftest import keras_and_ours
 
     x = np.linspace(-1, 1, 40, dtype="float32")[:, None]
     y = (x[:, 0] > 0).astype("float32")

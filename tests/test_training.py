@@ -12,8 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import PARITY_TOL, max_abs_diff, ulp_distance
-from test_fit_parity import keras_and_ours
+from conftest import PARITY_TOL, keras_and_ours, max_abs_diff, ulp_distance
 
 from tinygrad_es import callbacks as C
 from tinygrad_es import random as tg_random

@@ -128,14 +128,6 @@ class Metric:
 
     _direction: str | None = None
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # A Keras-style result() returns a variable or a 0-d array; fit logs it as a float.
-        super().__init_subclass__(**kwargs)
-        if "result" in cls.__dict__:
-            result = cls.__dict__["result"]
-            cls.result = lambda self: pythonify(result(self))  # type: ignore[method-assign]
-            cls.result.__doc__, cls.result.__wrapped__ = result.__doc__, result
-
     def __init__(self, dtype: Any = None, name: str | None = None):
         self.name = name or auto_name(type(self).__name__)
         self._dtype = np.dtype(dtype or config.floatx())
@@ -170,7 +162,8 @@ class Metric:
             ...         self.total.assign(self.total + np.sum(values))
             ...     def result(self):
             ...         return self.total
-            >>> m = Total(); m.update_state([1.0, 2.5]); m.result(), [v.name for v in m.variables]
+            >>> m = Total(); m.update_state([1.0, 2.5])
+            >>> float(m.result()), [v.name for v in m.variables]
             (3.5, ['total'])
         """
         from tinygrad_es import initializers
@@ -202,7 +195,7 @@ class Metric:
 
     def __call__(self, *args: Any, **kwargs: Any) -> float:
         self.update_state(*args, **kwargs)
-        return self.result()
+        return pythonify(self.result())
 
     def get_config(self) -> dict:
         """The constructor arguments, JSON-able (Keras's keys)."""

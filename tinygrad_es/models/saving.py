@@ -318,8 +318,12 @@ def _read_optimizer_state(archive: Archive, header: dict[str, Any], model: Any,
             if not (np.isfinite(value) and value >= 0):
                 raise archive.error(f"its optimizer's learning_rate = {float(value)!r}: "
                                     "`learning_rate` must be a finite number >= 0")
-        else:
-            value = archive.read(entry["key"], expected[name].shape, dtype, kinds="f")
+        else:  # a slot, or a wrapper's own counter (LossScaleOptimizer's step_counter)
+            counter = np.asarray(expected[name]).dtype.kind in "iu"
+            value = archive.read(entry["key"], expected[name].shape, dtype,
+                                 kinds="iu" if counter else "f")
+            if counter and np.any(value < 0):
+                raise archive.error(f"its optimizer's {name} is negative: expected a count >= 0")
         state[name] = value
     return state
 

@@ -19,6 +19,7 @@ import numpy as np
 from tinygrad_es import config, losses as losses_module, metrics as metrics_module, optimizers
 from tinygrad_es.autograd import no_grad
 from tinygrad_es.callbacks import CallbackList
+from tinygrad_es.metrics.variable import pythonify
 from tinygrad_es.models.data_adapter import (Batches, as_floatx, check_batch_size, check_fit_args,
                                              convert_targets, match_input_shape, should_validate,
                                              train_validation_split, unpack_validation)
@@ -283,10 +284,9 @@ class Trainer:
         return loss
 
     def _scaled_loss(self, loss: Tensor) -> Tensor:
-        """What backward differentiates: Keras's ``optimizer.scale_loss(loss)`` where the
-        optimizer has one (LossScaleOptimizer, MultiOptimizer); the logged loss stays unscaled."""
-        scale_loss = getattr(self.optimizer, "scale_loss", None)
-        return loss if scale_loss is None else scale_loss(loss)
+        """What backward differentiates: Keras's ``optimizer.scale_loss(loss)`` (``loss *
+        loss_scale_factor``, or LossScaleOptimizer's dynamic scale); the logged loss is unscaled."""
+        return self.optimizer.scale_loss(loss)
 
     def _update_metrics(self, loss: Tensor, y: np.ndarray, y_pred: Tensor, sw: Any) -> None:
         # Keras's loss tracker, a Mean in floatx: total += loss * batch_size, count += batch_size.
@@ -307,7 +307,8 @@ class Trainer:
         if not self._metric_entries:
             return logs
         for name, metric, _ in self._metric_entries:
-            logs[name] = metric.result()
+            # a Keras-style result() may return its variable: log the value, not the live object
+            logs[name] = pythonify(metric.result())
         return dict(sorted(logs.items()))
 
     def _test_loop(self, data: tuple, batch_size: int | None, steps: int | None,

@@ -355,6 +355,11 @@ class Optimizer(Serializable):
 
     # ----- the loop -----
 
+    def scale_loss(self, loss: Any) -> Any:
+        """``loss * loss_scale_factor``, what ``fit`` differentiates (Keras's ``scale_loss``);
+        ``apply`` divides the gradients by the same factor. The logged loss stays unscaled."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
     def apply(self, grads: Sequence, variables: Sequence | None = None) -> None:
         """Update ``variables`` in place from ``grads`` (ndarrays or Tensors; ``None`` skipped).
 

@@ -160,15 +160,12 @@ class LossScaleOptimizer(Optimizer):
     def get_state(self) -> dict[str, np.ndarray]:
         """The inner optimizer's ``iterations`` and ``learning_rate`` as the top-level keys, its
         slots under ``inner/``, then ``step_counter`` and ``dynamic_scale``.
-
-        The counter is saved as float64 (exact below 2^53): the model file takes integer arrays
-        only under the key ``iterations``.
         """
         state = {}
         for key, value in self.inner_optimizer.get_state().items():
             state[key if key in ("iterations", "learning_rate") else f"inner/{key}"] = value
         if self.built:
-            state["step_counter"] = self.step_counter.astype(np.float64)
+            state["step_counter"] = self.step_counter.copy()
             state["dynamic_scale"] = self.dynamic_scale.copy()
         return state
 

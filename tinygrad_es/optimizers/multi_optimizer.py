@@ -256,17 +256,11 @@ class MultiOptimizer(Optimizer):
         return out
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """``iterations`` and each inner optimizer's state under ``optimizers/<k>/``.
-
-        The inner iteration counts are saved as float64 (exact below 2^53): the model file takes
-        integer arrays only under the key ``iterations``.
-        """
+        """``iterations`` and each inner optimizer's state under ``optimizers/<k>/``."""
         state = {"iterations": np.array(self._iterations, dtype=np.int64)}
         for k, opt in enumerate(self._inner_optimizers):
             if opt.built:
-                state.update({f"optimizers/{k}/{key}": v.astype(np.float64)
-                              if v.dtype.kind in "iu" else v
-                              for key, v in opt.get_state().items()})
+                state.update({f"optimizers/{k}/{key}": v for key, v in opt.get_state().items()})
         return state
 
     def set_state(self, state, variables: Sequence | None = None) -> None:
