@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 
 from tinygrad_es import Tensor, course
-from tinygrad_es.viz import render, to_dot, trace_backward
+from tinygrad_es.viz import draw_graph, render, trace_backward
 from tinygrad_es.viz.graph import GraphvizMissing
 
 
@@ -50,10 +50,11 @@ def course_loss(seed: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
 
 
 def draw(tensor: Tensor, path: Path, rankdir: str = "LR") -> Path:
-    """Render the graph; without Graphviz's ``dot``, keep the ``.dot`` file and say so."""
+    """Render the graph (Graphviz's ``dot`` where installed, else matplotlib); with neither,
+    keep the ``.dot`` file and say so."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GraphvizMissing)
-        out = render(to_dot(tensor, rankdir=rankdir), path)
+        out = render(draw_graph(tensor, rankdir=rankdir), path)
     for warning in caught:
         print(f"note: {warning.message}")
     return out

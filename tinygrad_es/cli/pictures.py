@@ -121,7 +121,7 @@ def _expression(what: str, rows: int | None = None, seed: int = 0) -> Any:
 def cmd_graph(args: argparse.Namespace) -> int:
     """Draw the graph of micrograd's neuron or of the course's loss (after backward, with data
     and gradients), or the layers of a model."""
-    from tinygrad_es.viz.graph import model_to_dot, to_dot
+    from tinygrad_es.viz.graph import draw_graph, draw_model
 
     out = Path(args.out)
     if args.what == "model":
@@ -136,12 +136,14 @@ def cmd_graph(args: argparse.Namespace) -> int:
                 return 2
         else:
             model = course.build_model()
-        source = model_to_dot(model, rankdir=args.rankdir or "TB")
+        picture = draw_model(model, rankdir=args.rankdir or "TB")
     else:
         tensor = _expression(args.what, seed=args.seed)
         tensor.backward()
-        source = to_dot(tensor, rankdir=args.rankdir or ("TB" if args.what == "course" else "LR"))
-    path = render(source, out / f"{args.what}_graph", args.format)
+        picture = draw_graph(tensor,
+                             rankdir=args.rankdir or ("TB" if args.what == "course" else "LR"))
+    # a picture object: drawn by Graphviz where it is installed, else by matplotlib
+    path = render(picture, out / f"{args.what}_graph", args.format)
     print(f"wrote {path}")
     return 0
 
