@@ -1,4 +1,5 @@
-"""Global settings, named as in ``keras.config``: the default float type and the fuzz factor."""
+"""Global settings, named as in ``keras.config``: the default float type and the fuzz factor; and
+the language tinygrad_es speaks (``set_language``, from :mod:`tinygrad_es.i18n`)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,6 @@ def set_epsilon(value: float) -> None:
     """Set the fuzz factor returned by :func:`epsilon`."""
     global _EPSILON
     _EPSILON = float(value)
+
+
+from tinygrad_es.i18n import language, set_language  # noqa: E402  (one switch, kept in i18n)

@@ -1,0 +1,78 @@
+"""The language of everything tinygrad_es says to a person: English (default) or Spanish.
+
+One switch for the whole package: :func:`set_language` (also ``tinygrad_es.config.set_language``),
+the ``TINYGRAD_ES_LANG`` environment variable, or the CLI's ``--lang``. A user-facing string is
+written in English inside :func:`tr`, which looks it up in the standard library's ``gettext``
+catalogue of the current language (``tinygrad_es/locale/<lang>/LC_MESSAGES/tinygrad_es.mo``,
+compiled from the ``.po`` file beside it) and then fills its ``{fields}``::
+
+    raise ValueError(tr("Dense expects a 2-D input, received shape {shape}", shape=x.shape))
+
+A message without a Spanish entry comes out in English; the test suite fails on any such message.
+
+Example:
+    >>> tr("loss"), tr("loss", lang="es")
+    ('loss', 'pérdida')
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LANGUAGES", "set_language", "language", "tr"]
+
+LANGUAGES = ("en", "es")
+_LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+_DOMAIN = "tinygrad_es"
+_language = "en"
+_catalogues: dict[str, gettext.NullTranslations] = {}
+
+
+def _check(lang: Any) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, received {lang!r}")
+    return lang
+
+
+def set_language(lang: str) -> None:
+    """Speak ``lang`` (``"en"`` or ``"es"``) from now on, in every message, table and picture.
+
+    Example:
+        >>> set_language("es"); tr("loss")
+        'pérdida'
+        >>> set_language("en")
+    """
+    global _language
+    _language = _check(lang)
+
+
+def language() -> str:
+    """The current language: ``"en"`` unless changed (or ``TINYGRAD_ES_LANG`` was set)."""
+    return _language
+
+
+def _catalogue(lang: str) -> gettext.NullTranslations:
+    if lang not in _catalogues:
+        _catalogues[lang] = gettext.translation(_DOMAIN, localedir=_LOCALE_DIR, languages=[lang],
+                                                fallback=True)
+    return _catalogues[lang]
+
+
+def tr(message: str, lang: str | None = None, **fields: Any) -> str:
+    """``message`` (English, with ``{field}`` placeholders) in the current language, filled in.
+
+    Args:
+        message: the English text; it is also the catalogue's key (gettext's msgid).
+        lang: this language instead of the current one (e.g. a function's own ``lang=``).
+        **fields: values for the placeholders (``str.format``).
+    """
+    lang = _language if lang is None else _check(lang)
+    text = message if lang == "en" else _catalogue(lang).gettext(message)
+    return text.format(**fields) if fields else text
+
+
+if os.environ.get("TINYGRAD_ES_LANG"):
+    set_language(os.environ["TINYGRAD_ES_LANG"])
