@@ -1,5 +1,5 @@
 """The package's docstring examples run in the suite (``--doctest-modules``), each from the same
-clean state as a test: float32, gradients recorded, default names and numpy print options, the
+clean state as a test: float32, English, gradients recorded, default names and numpy print options, the
 global random stream seeded, and a scratch folder as the working directory for any file written.
 """
 
@@ -18,7 +18,7 @@ def _docstring_example_state(request, tmp_path, monkeypatch):
     if not isinstance(request.node, pytest.DoctestItem):
         yield
         return
-    from tinygrad_es import autograd, config, random, utils
+    from tinygrad_es import autograd, config, i18n, random, utils
 
     monkeypatch.chdir(tmp_path)
     utils.clear_session()
@@ -26,5 +26,6 @@ def _docstring_example_state(request, tmp_path, monkeypatch):
     printing = np.get_printoptions()
     yield
     np.set_printoptions(**printing)
+    i18n.set_language("en")
     config.set_floatx("float32")
     autograd._grad_enabled = True

@@ -100,12 +100,15 @@ PARITY_TOL = {"float32": 1e-6, "float64": 1e-12}
 
 @pytest.fixture(autouse=True)
 def _restore_global_state():
-    """Every test starts and ends in float32 with gradient recording on, whatever it changed."""
-    from tinygrad_es import autograd
+    """Every test starts and ends in float32 and English with gradient recording on, whatever it
+    changed."""
+    from tinygrad_es import autograd, i18n
 
     config.set_floatx("float32")
+    i18n.set_language("en")
     yield
     config.set_floatx("float32")
+    i18n.set_language("en")
     autograd._grad_enabled = True
 
 
