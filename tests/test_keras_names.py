@@ -28,9 +28,6 @@ NOT_PROVIDED = {
     ("callbacks", "OrbaxCheckpoint"):
         "saves through Orbax, a JAX checkpointing library; use ModelCheckpoint, or "
         "BackupAndRestore to resume an interrupted fit",
-    ("callbacks", "RemoteMonitor"):
-        "posts every epoch's logs to an HTTP server; use LambdaCallback(on_epoch_end=...) to "
-        "send them, or CSVLogger to keep them",
 }
 
 # The base class each family's classes derive from (in Keras and here).

@@ -20,9 +20,10 @@ from tinygrad_es.callbacks.ema import SwapEMAWeights
 from tinygrad_es.callbacks.extras import (CSVLogger, LambdaCallback, LearningRateScheduler,
                                           TerminateOnNaN)
 from tinygrad_es.callbacks.monitors import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
+from tinygrad_es.callbacks.remote import RemoteMonitor
 
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ReduceLROnPlateau",
     "ModelCheckpoint", "LearningRateScheduler", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
-    "BackupAndRestore", "SwapEMAWeights",
+    "BackupAndRestore", "SwapEMAWeights", "RemoteMonitor",
 ]
