@@ -109,6 +109,20 @@ SUMMARY_MODELS = {
     "empty": lambda L, I: [],
     "frozen": lambda L, I: [I((4,)), L.Dense(3, name="frozen_dense", trainable=False),
                             L.Flatten(name="flat"), L.Dense(2, name="top")],
+    "convnet": lambda L, I: [I((28, 28, 1)), L.Conv2D(32, 3, activation="relu", name="conv"),
+                             L.MaxPooling2D(name="pool"),
+                             L.Conv2D(64, (3, 3), padding="same", use_bias=False, name="conv_1"),
+                             L.AveragePooling2D(2, name="avg"), L.GlobalMaxPooling2D(name="gmp"),
+                             L.Dense(10, activation="softmax", name="out")],
+    "conv_reshaping": lambda L, I: [I((12,)), L.Reshape((4, 3), name="rs"),
+                                    L.Conv1D(6, 2, padding="causal", name="c1"),
+                                    L.GlobalAveragePooling1D(name="gap"),
+                                    L.Reshape((1, 2, 3), name="image"),
+                                    L.ZeroPadding2D(1, name="zp"),
+                                    L.UpSampling2D(2, name="up"),
+                                    L.Conv2DTranspose(4, 3, strides=2, name="ct"),
+                                    L.GlobalAveragePooling2D(keepdims=True, name="gap2"),
+                                    L.Flatten(name="fl")],
 }
 
 
