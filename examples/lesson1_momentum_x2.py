@@ -93,7 +93,8 @@ def main(out_dir: str | Path = "lesson1_output", quick: bool = False) -> dict:
     ax_loss.set(title=f"f(x) = x², lr = {LEARNING_RATE}", xlabel="iteration",
                 ylabel="f(x) (log scale)", ylim=(1e-30, 10))
     ax_x.axhline(0, color="gray", linewidth=0.6)
-    ax_x.set(title="x: momentum overshoots and oscillates in", xlabel="iteration", ylabel="x")
+    ax_x.set(title="x: momentum overshoots and oscillates around 0", xlabel="iteration",
+             ylabel="x")
     for ax in (ax_loss, ax_x):
         ax.grid(alpha=0.3)
         ax.legend()

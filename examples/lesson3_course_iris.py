@@ -1,8 +1,9 @@
 """Lesson 3: the course's comparison on iris — finite differences, backprop, and Keras.
 
 The 1-3-1 sigmoid network on iris rows 0-98 (x = petal length, y = setosa 0 / versicolor 1), mean
-absolute error, full-batch SGD with learning rate 0.001, 50 epochs, trained four ways from the same
-starting weights:
+absolute error, full-batch SGD with learning rate 0.001, 50 epochs, trained four ways from the
+course's starting weights (``course.START``, the ones the course page prints; ``--seed`` draws
+others, the same ones every command and lesson draws):
 
 1. finite differences as the course did them: each step nudges each of the 10 weights by
    h = 3e-6 and re-runs the network (11 forward passes per step), in float64;
@@ -32,7 +33,6 @@ import tinygrad_es as ours
 from tinygrad_es import Tensor, course
 from tinygrad_es.viz.plots import plot_loss_along_weights
 
-SEED = 1
 
 
 def keras_available() -> bool:
@@ -58,7 +58,7 @@ def train_keras(start: list[np.ndarray], x: np.ndarray, y: np.ndarray,
 
 
 def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
-         use_keras: bool | None = None) -> dict:
+         use_keras: bool | None = None, seed: int | None = None) -> dict:
     """Train the four ways, print the weights side by side and write three pictures.
 
     Args:
@@ -66,6 +66,7 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
             ``lesson3_loss_along_weights.png``.
         quick: 5 epochs instead of 50, smaller pictures.
         use_keras: run real Keras too; default when TensorFlow is installed.
+        seed: None for the course's starting weights, else ``course.init_params(seed)``.
 
     Returns:
         ``{"weights": {method: {name: value}}, "losses": {method: list}, "start": {name: value},
@@ -81,8 +82,7 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
     x, y = course.iris_data()
     xt, yt = Tensor(x, dtype="float64", name="x"), Tensor(y, dtype="float64", name="y")
 
-    ours.utils.set_random_seed(SEED)
-    model = course.build_model()                  # Keras's initializers: glorot_uniform, zeros
+    model = course.build_model(seed=seed)        # the course's starting weights by default
     start = model.get_weights()
     start_named = {n: float(t.data) for n, t in course.params_from_weights(start).items()}
 
@@ -114,8 +114,9 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
     methods = list(weights)
     titles = {"finite": "finite diff", "backprop": "backprop", "sequential": "Sequential",
               "keras": "Keras (TF)"}
-    print(f"{epochs} epochs of full-batch SGD, lr {course.LEARNING_RATE}, MAE, "
-          f"from Keras's initial weights (seed {SEED})")
+    print(f"{epochs} epochs of full-batch SGD, lr {course.LEARNING_RATE}, MAE, from "
+          + ("the course's starting weights" if seed is None
+             else f"weights drawn with seed {seed}"))
     print(f"{'param':>6} {'start':>12} " + " ".join(f"{titles[m]:>12}" for m in methods))
     for name in course.PARAM_NAMES:
         print(f"{name:>6} {start_named[name]:>12.7f} "
@@ -184,5 +185,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", default="lesson3_output", help="folder for the pictures")
     parser.add_argument("--quick", action="store_true", help="5 epochs, smaller pictures")
     parser.add_argument("--no-keras", action="store_true", help="skip TensorFlow")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="draw other starting weights (default: the course's)")
     args = parser.parse_args()
-    main(args.out, quick=args.quick, use_keras=False if args.no_keras else None)
+    main(args.out, quick=args.quick, use_keras=False if args.no_keras else None, seed=args.seed)

@@ -23,6 +23,7 @@ import numpy as np
 from tinygrad_es import Tensor, no_grad
 from tinygrad_es.optimizers import SGD
 from tinygrad_es.viz import surfaces
+from tinygrad_es.viz.paths import legend_below, path_legend
 from tinygrad_es.viz.plots import optimizer_path, plot_loss_surface
 
 START, LEARNING_RATE, MOMENTUM, TOL, MAX_ITER = (0.5, 0.5), 0.01, 0.9, 1e-6, 5000
@@ -72,24 +73,24 @@ def main(out_dir: str | Path = "lesson7_output", quick: bool = False) -> dict:
               f"({path[-1, 0]:.6f}, {path[-1, 1]:.6f})")
     print(f"f at the end: {values['momentum'][-1]:.8f} (the minimum is -5 at (1, 0))")
 
-    fig = Figure(figsize=(11, 4.6), layout="constrained")
+    fig = Figure(figsize=(11, 5.4), layout="constrained")
     ax_map, ax_f = fig.subplots(1, 2, width_ratios=(1.15, 1))
     cubic = surfaces.get("cubic")
     plot_loss_surface(cubic, cubic.xlim, cubic.ylim, num=61 if quick else 161, levels=40,
                       paths={f"momentum {MOMENTUM}, lr {LEARNING_RATE}": by_hand,
                              f"plain GD, lr {LEARNING_RATE}": plain},
-                      minimum=cubic.minimum, ax=ax_map,
-                      title="f = x³ − y³ + 3x² + 3y² − 9x")
-    ax_map.plot([1], [2], "X", color="white", markeredgecolor="black", markersize=9,
-                label="saddle (1, 2)")
-    ax_map.legend(fontsize=8, loc="upper left")
+                      minimum=cubic.minimum, ax=ax_map, legend=False)
+    (saddle,) = ax_map.plot([1], [2], "X", color="white", markeredgecolor="black", markersize=9,
+                            label="saddle (1, 2)")
+    handles, labels = path_legend(ax_map)
+    legend_below(ax_map, handles + [saddle], labels + [saddle.get_label()], ncols=3)
     for name, label in (("momentum", f"momentum ({len(by_hand) - 1} iterations)"),
                         ("plain", f"plain GD ({len(plain) - 1} iterations)")):
         ax_f.semilogy(values[name] + 5 + 1e-16, label=label)
     ax_f.set(title=f"f + 5; stop when a step < {TOL:g}",
              xlabel="iteration", ylabel="f + 5 (log scale)")
     ax_f.grid(alpha=0.3)
-    ax_f.legend()
+    ax_f.legend(loc="upper right")
     picture = out_dir / "lesson7_momentum_cubic.png"
     fig.savefig(picture, dpi=60 if quick else 100)
     print(f"wrote {picture}")

@@ -39,8 +39,9 @@ def neuron() -> tuple[Tensor, dict[str, Tensor]]:
     return o, inputs
 
 
-def course_loss(seed: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
-    """The course's MAE on iris rows 0-98 at :func:`course.init_params` ``(seed)``."""
+def course_loss(seed: int | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+    """The course's MAE on iris rows 0-98 at :func:`course.init_params` ``(seed)`` (None: the
+    course's starting weights)."""
     x, y = course.iris_data()
     params = course.init_params(seed)
     loss = course.loss(params, Tensor(x, dtype="float64", name="x"),

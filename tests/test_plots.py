@@ -93,7 +93,8 @@ def test_loss_along_weight_curve_current_and_minimum():
         assert lv == float(loss_fn().data)
     w.data[...] = before
     best = int(np.argmin(losses))
-    np.testing.assert_array_equal(_line(ax, "minimum").get_xydata(), [[xs[best], losses[best]]])
+    lowest = "minimum" if 0 < best < len(xs) - 1 else "edge"        # an edge is not a minimum
+    np.testing.assert_array_equal(_line(ax, lowest).get_xydata(), [[xs[best], losses[best]]])
     np.testing.assert_array_equal(_line(ax, "current").get_xydata(),
                                   [[before[0, 1], float(loss_fn().data)]])
     assert ax.get_xlabel() == "w[0, 1]"
@@ -230,3 +231,73 @@ def test_lr_grid_draws_every_run():
     assert any(t.get_text() == "sin datos" for t in flat[0, 1].texts)
     with pytest.raises(ValueError, match="shape"):
         plot_lr_grid(results, axes=np.array([[flat[0, 0]]]))
+
+
+# ----- the course's conventions (issue 10, section 5) -----
+
+def _overlaps(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_paths_follow_the_course_convention_and_the_legend_stays_outside():
+    from matplotlib.colors import to_rgba
+
+    s = surfaces.get("course")
+    path = optimizer_path(s, optimizers.SGD(0.01), s.start, 20, dtype="float64")
+    ax = plot_loss_surface(s, s.xlim, s.ylim, paths={"sgd": path}, minimum=s.minimum, num=21)
+    start, end, steps = (_line(ax, f"{k}:sgd") for k in ("start", "end", "steps"))
+    assert start.get_marker() == end.get_marker() == "*"
+    assert to_rgba(start.get_color()) == to_rgba("red") and to_rgba(end.get_color()) == to_rgba(
+        "blue")
+    assert to_rgba(steps.get_markerfacecolor()) == to_rgba("yellow")
+    np.testing.assert_array_equal(start.get_xydata(), path[:1])
+    np.testing.assert_array_equal(end.get_xydata(), path[-1:])
+    np.testing.assert_array_equal(steps.get_xydata(), path[1:-1])
+    assert ax.get_title() == s.formula
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not _overlaps(legend, ax.get_window_extent(renderer))       # not over the data
+    for label in ax.get_xticklabels() + [ax.xaxis.label]:              # nor over the ticks
+        if label.get_text():
+            assert not _overlaps(legend, label.get_window_extent(renderer)), label.get_text()
+    assert fig.bbox.contains(legend.x0, legend.y0)                      # and not cut off
+
+
+def test_round_bowl_has_equal_axes_and_a_diverged_path_ends_at_its_last_finite_point():
+    from tinygrad_es.viz.paths import path_end
+
+    q = surfaces.get("squares")
+    ax = plot_loss_surface(q, q.xlim, q.ylim, num=11)
+    assert ax.get_aspect() == 1.0 and ax.get_title() == "$f = x^2 + y^2$"
+    with np.errstate(all="raise"):       # no overflow warning reaches the user
+        path = optimizer_path(surfaces.cubic, optimizers.SGD(0.5), (-2.0, 0.5), 60,
+                              dtype="float64")
+    point, diverged = path_end(path)
+    finite = path[np.all(np.isfinite(path), axis=1)]
+    assert diverged and not np.all(np.isfinite(path[-1]))
+    np.testing.assert_array_equal(point, finite[-1])
+    ax = plot_loss_surface(surfaces.cubic, (-1, 2), (-1, 2), paths={"sgd": path}, num=11)
+    np.testing.assert_array_equal(_line(ax, "end:sgd").get_xydata(), finite[-1:])
+
+
+def test_loss_along_weight_says_minimum_only_where_there_is_one():
+    w = Tensor([0.0], requires_grad=True, dtype="float64", name="w")
+    bowl = plot_loss_along_weight(lambda: ((w - 0.58) ** 2).sum(), w, span=2.0, num=21)
+    assert [g for g in ("minimum", "edge") if any(x.get_gid() == g for x in bowl.lines)] == [
+        "minimum"]
+    np.testing.assert_allclose(_line(bowl, "minimum").get_xdata(), [0.6])   # the grid's lowest
+    slope = plot_loss_along_weight(lambda: (3 * w).sum(), w, span=1.0, num=11, lang="es")
+    assert not any(x.get_gid() == "minimum" for x in slope.lines)
+    assert _line(slope, "edge").get_xdata()[0] == -1.0
+    assert "borde de la ventana" in slope.get_legend().get_texts()[1].get_text()
+
+
+def test_epoch_axes_have_integer_ticks():
+    ax = plot_history({"loss": [1.0, 0.5, 0.25]})
+    ax.figure.canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    axes = plot_lr_grid({"sgd": {0.1: [1.0, 0.5, 0.3]}})
+    axes[0, 0].figure.canvas.draw()
+    assert all(float(t).is_integer() for t in axes[0, 0].get_xticks())

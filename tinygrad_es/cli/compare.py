@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from tinygrad_es import course
 from tinygrad_es.cli._common import EXIT_CODES, positive
+from tinygrad_es.i18n import tr
 
 _COMPARE_MODELS = {
     # name: (data, hidden layers, output, loss, optimizer, learning rate, batch size)
@@ -24,22 +26,27 @@ _COMPARE_MODELS = {
 
 def add_parser(sub: Any) -> None:
     """The ``compare`` subcommand and its arguments."""
-    compare = sub.add_parser("compare", help="the same training in tinygrad_es and in Keras "
-                                             "(needs TensorFlow)",
-                             description=cmd_compare.__doc__, epilog=EXIT_CODES)
+    compare = sub.add_parser("compare", help=tr("the same training in tinygrad_es and in Keras "
+                                                "(needs TensorFlow)"),
+                             description=tr("Train the same model from the same weights in "
+                                            "tinygrad_es and in Keras (TensorFlow), epoch by "
+                                            "epoch, and compare the losses and the weights."),
+                             epilog=EXIT_CODES)
     compare.add_argument("--model", choices=sorted(_COMPARE_MODELS), default="course",
-                         help="course: 1-3-1 sigmoid, MAE, SGD 0.001, batch 99 (default); iris: "
-                              "4-8-3 selu, Adam, batch 16; digits: 64-32-16-10 selu on 256 "
-                              "images, Adam, batch 32")
-    compare.add_argument("--epochs", type=positive(int), default=5, help="epochs (5)")
+                         help=tr("course: 1-3-1 sigmoid, MAE, SGD 0.001, batch 99 (default); "
+                                 "iris: 4-8-3 selu, Adam, batch 16; digits: 64-32-16-10 selu on "
+                                 "256 images, Adam, batch 32"))
+    compare.add_argument("--epochs", type=positive(int), default=5, help=tr("epochs (5)"))
     compare.add_argument("--optimizer", choices=list(course.OPTIMIZERS),
-                         help="override the model's optimizer")
-    compare.add_argument("--lr", type=positive(float), help="override the learning rate")
+                         help=tr("override the model's optimizer"))
+    compare.add_argument("--lr", type=positive(float), help=tr("override the learning rate"))
     compare.add_argument("--dtype", choices=("float32", "float64"), default="float32",
-                         help="floatx of both libraries (float32)")
+                         help=tr("floatx of both libraries (float32)"))
     compare.add_argument("--tol", type=positive(float),
-                         help="largest allowed difference (1e-6 in float32, 1e-12 in float64)")
-    compare.add_argument("--seed", type=int, default=0, help="seed of Keras's initial weights")
+                         help=tr("largest allowed difference (1e-6 in float32, 1e-12 in "
+                                 "float64)"))
+    compare.add_argument("--seed", type=int, default=0,
+                         help=tr("seed of Keras's initial weights"))
     compare.set_defaults(func=cmd_compare)
 
 
@@ -55,6 +62,22 @@ def _compare_data(name: str) -> tuple[np.ndarray, np.ndarray]:
     return digits.data[:256] / 16.0, digits.target[:256]
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 to /dev/null: the C++ logging TensorFlow does while it loads writes there
+    directly (absl's "I0000 ..." lines, the oneDNN notice), below Python's sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Train the same model from the same weights in tinygrad_es and in Keras (TensorFlow),
     epoch by epoch, and compare the losses and the weights."""
@@ -62,12 +85,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        import keras
-        import tensorflow  # noqa: F401
+        with _quiet_stderr():   # TensorFlow's C++ log lines (absl, oneDNN) at import
+            import keras
+            import tensorflow  # noqa: F401
     except ImportError as err:
-        print(f"tinygrad-es compare needs TensorFlow and Keras, which are not installed ({err}).\n"
-              "Install them with: pip install tensorflow-cpu   (or pip install -e '.[test]')",
-              file=sys.stderr)
+        print(tr("tinygrad-es compare needs TensorFlow and Keras, which are not installed "
+                 "({err}).\nInstall them with: pip install tensorflow-cpu   (or pip install -e "
+                 "'.[test]')", err=err), file=sys.stderr)
         return 3
     x, y = _compare_data(_COMPARE_MODELS[args.model][0])
     tol = args.tol if args.tol is not None else {"float32": 1e-6, "float64": 1e-12}[args.dtype]
@@ -95,9 +119,11 @@ def _compare(args: argparse.Namespace, ours: Any, keras: Any, x: np.ndarray, y: 
         models.append(lib.Sequential(layers + [lib.layers.Dense(units, activation=activation)]))
     mine, theirs = models
     mine.set_weights(theirs.get_weights())
-    print(f"model {args.model}: {x.shape[1]}-" + "-".join(str(u) for u, _ in hidden)
-          + f"-{units}, loss {loss}, {opt} lr={lr:g}, batch {batch}, {args.epochs} epochs, "
-          f"{args.dtype}, shuffle=False; both start from Keras's initial weights")
+    sizes = f"{x.shape[1]}-" + "-".join(str(u) for u, _ in hidden) + f"-{units}"
+    print(tr("model {model}: {sizes}, loss {loss}, {opt} lr={lr:g}, batch {batch}, {epochs} "
+             "epochs, {dtype}, shuffle=False; both start from Keras's initial weights",
+             model=args.model, sizes=sizes, loss=loss, opt=opt, lr=lr, batch=batch,
+             epochs=args.epochs, dtype=args.dtype))
     weights: dict[str, list] = {"ours": [], "keras": []}
     histories = {}
     for key, model, lib in (("ours", mine, ours), ("keras", theirs, keras)):
@@ -106,8 +132,8 @@ def _compare(args: argparse.Namespace, ours: Any, keras: Any, x: np.ndarray, y: 
             on_epoch_end=lambda epoch, logs, m=model, k=key: weights[k].append(m.get_weights()))
         histories[key] = model.fit(x, y, epochs=args.epochs, batch_size=batch, shuffle=False,
                                    verbose=0, callbacks=[record]).history["loss"]
-    print(f"{'epoch':>5} {'loss tinygrad_es':>18} {'loss Keras':>18} {'|loss diff|':>12} "
-          f"{'max |weight diff|':>18}")
+    print(f"{tr('epoch'):>5} {tr('loss tinygrad_es'):>18} {tr('loss Keras'):>18} "
+          f"{tr('|loss diff|'):>12} {tr('max |weight diff|'):>18}")
     worst = 0.0
     for epoch in range(args.epochs):
         a, b = histories["ours"][epoch], histories["keras"][epoch]
@@ -115,7 +141,8 @@ def _compare(args: argparse.Namespace, ours: Any, keras: Any, x: np.ndarray, y: 
                      for p, q in zip(weights["ours"][epoch], weights["keras"][epoch]))
         worst = max(worst, abs(a - b), w_diff)
         print(f"{epoch + 1:>5} {a:>18.10g} {b:>18.10g} {abs(a - b):>12.2e} {w_diff:>18.2e}")
-    verdict = "agree" if worst <= tol else "DIFFER"
-    print(f"largest difference {worst:.2e}: tinygrad_es and Keras {verdict} "
-          f"(tolerance {tol:g})")
+    print(tr("largest difference {worst:.2e}: tinygrad_es and Keras agree (tolerance {tol:g})",
+             worst=worst, tol=tol) if worst <= tol else
+          tr("largest difference {worst:.2e}: tinygrad_es and Keras DIFFER (tolerance {tol:g})",
+             worst=worst, tol=tol))
     return 0 if worst <= tol else 1

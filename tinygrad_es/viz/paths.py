@@ -13,9 +13,11 @@ import numpy as np
 
 from tinygrad_es import config
 from tinygrad_es.autograd import no_grad
+from tinygrad_es.i18n import tr
 from tinygrad_es.tensor import Tensor
 
-__all__ = ["optimizer_path", "surface_grid", "plot_loss_surface", "animate_paths"]
+__all__ = ["optimizer_path", "surface_grid", "plot_loss_surface", "animate_paths", "path_end",
+           "path_legend", "legend_below"]
 
 Fn = Callable[[Tensor], Tensor]
 
@@ -50,7 +52,8 @@ def optimizer_path(f: Fn, optimizer: Any, start: Sequence[float], steps: int,
         (101, 2)
     """
     if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"optimizer_path expects steps >= 0 (an int), received {steps!r}")
+        raise ValueError(tr("optimizer_path expects steps >= 0 (an int), received {steps!r}",
+                            steps=steps))
     if not hasattr(optimizer, "apply"):
         from tinygrad_es import optimizers
 
@@ -58,23 +61,26 @@ def optimizer_path(f: Fn, optimizer: Any, start: Sequence[float], steps: int,
     w = Tensor(np.asarray(start, dtype=np.float64), requires_grad=True,
                dtype=dtype or config.floatx(), name="w")
     if w.ndim != 1:
-        raise ValueError(f"optimizer_path expects a start point like (w0, w1), received shape "
-                         f"{w.shape}")
+        raise ValueError(tr("optimizer_path expects a start point like (w0, w1), received "
+                            "shape {shape}", shape=w.shape))
     path = np.full((steps + 1, w.size), np.nan)
     path[0] = w.data
-    for k in range(steps):
-        w.grad = None
-        loss = f(w)
-        if loss.size != 1:
-            raise ValueError(f"f must return a scalar for one point, returned shape {loss.shape}")
-        loss.backward()
-        before = w.data.copy()
-        optimizer.apply([w.grad], [w])
-        path[k + 1] = w.data
-        if not np.all(np.isfinite(w.data)):
-            break
-        if tol is not None and np.linalg.norm(w.data - before) < tol:
-            return path[:k + 2]
+    # a diverging path overflows to inf (then NaN): that is its answer, not a warning
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps):
+            w.grad = None
+            loss = f(w)
+            if loss.size != 1:
+                raise ValueError(tr("f must return a scalar for one point, returned shape "
+                                    "{shape}", shape=loss.shape))
+            loss.backward()
+            before = w.data.copy()
+            optimizer.apply([w.grad], [w])
+            path[k + 1] = w.data
+            if not np.all(np.isfinite(w.data)):
+                break
+            if tol is not None and np.linalg.norm(w.data - before) < tol:
+                return path[:k + 2]
     return path
 
 
@@ -105,7 +111,7 @@ def surface_grid(f: Fn, xlim: Sequence[float], ylim: Sequence[float],
 
 
 def _values_on(f: Fn, path: np.ndarray) -> np.ndarray:
-    with no_grad():
+    with no_grad(), np.errstate(over="ignore", invalid="ignore"):
         return np.array([float(f(Tensor(p, dtype=np.float64)).data) for p in path])
 
 
@@ -113,9 +119,13 @@ def plot_loss_surface(f: Fn, xlim: Sequence[float] = (-3, 3), ylim: Sequence[flo
                       kind: str = "contour", paths: Mapping[str, Any] | None = None,
                       num: int = 121, levels: int = 30, log: bool = False,
                       minimum: Sequence[float] | None = None, colorbar: bool = True,
-                      cmap: str = "viridis", title: str | None = None, ax: Any = None) -> Any:
+                      cmap: str = "viridis", title: str | None = None, ax: Any = None,
+                      legend: bool = True, equal: bool | None = None, lang: str | None = None
+                      ) -> Any:
     """A 2-D loss surface as filled contours (``kind="contour"``) or a 3-D surface (``"3d"``),
-    with optimizer paths drawn on it.
+    with optimizer paths drawn on it in the course's convention: a red star where the descent
+    starts, a blue star where it ends (its last finite point if it diverged), yellow points for
+    the steps between, and a line in the path's own colour joining them.
 
     Args:
         f: a Tensor function of ``w[..., 0], w[..., 1]`` (see ``tinygrad_es.viz.surfaces``).
@@ -125,14 +135,18 @@ def plot_loss_surface(f: Fn, xlim: Sequence[float] = (-3, 3), ylim: Sequence[flo
         num: grid points per axis.
         levels: number of contour levels.
         log: contour ``log(1 + f − min f)`` instead of f (for steep valleys like Rosenbrock).
-        minimum: a point to mark with a star.
+        minimum: a point to mark (a white ring).
         colorbar: add a colour bar (contour only).
         cmap: matplotlib colour map.
-        title: the axes' title.
+        title: the axes' title; default the surface's formula (``f.formula``), if it has one.
         ax: where to draw; a new figure if None (for "3d", an Axes3D).
+        legend: a legend outside the axes (below them), never over the data or the ticks.
+        equal: equal scales on both axes; default ``f.equal`` (True for the round x² + y²).
+        lang: ``"en"`` or ``"es"`` for the legend's words; default the current language.
 
     Returns:
-        The Axes. Each path is a line whose gid is ``"path:<label>"``.
+        The Axes. Each path is a line whose gid is ``"path:<label>"``; its start, end and steps
+        are markers with gids ``"start:<label>"``, ``"end:<label>"`` and ``"steps:<label>"``.
 
     Example:
         >>> from tinygrad_es.viz import surfaces
@@ -142,80 +156,156 @@ def plot_loss_surface(f: Fn, xlim: Sequence[float] = (-3, 3), ylim: Sequence[flo
         >>> ax.figure.savefig("surface.png")
     """
     if kind not in ("contour", "3d"):
-        raise ValueError(f"kind must be 'contour' or '3d', received {kind!r}")
+        raise ValueError(tr("kind must be 'contour' or '3d', received {kind!r}", kind=kind))
     X, Y, Z = surface_grid(f, xlim, ylim, num)
     shown = np.log1p(Z - Z.min()) if log else Z
     paths = {str(k): np.asarray(v, dtype=np.float64) for k, v in (paths or {}).items()}
     for label, p in paths.items():
         if p.ndim != 2 or p.shape[1] != 2:
-            raise ValueError(f"path {label!r} must have shape (n, 2), received {p.shape}")
-    if kind == "3d":
-        ax = ax if ax is not None else _new_axes(projection="3d")
-        floor = float(shown.min())
-        ax.plot_surface(X, Y, shown, cmap=cmap, alpha=0.75, rcount=min(num, 100),
-                        ccount=min(num, 100), edgecolor="none", antialiased=True)
-        ax.contour(X, Y, shown, levels=levels // 2, zdir="z", offset=floor, cmap=cmap,
-                   linewidths=0.6)
-        for label, p in paths.items():
-            z = _values_on(f, p)
-            z = np.log1p(z - Z.min()) if log else z
-            # mplot3d does not clip to the axes: a point outside the window ends the line there
-            outside = ((p[:, 0] < xlim[0]) | (p[:, 0] > xlim[1]) | (p[:, 1] < ylim[0])
-                       | (p[:, 1] > ylim[1]))
-            z = np.where(outside, np.nan, z)
-            (line,) = ax.plot(p[:, 0], p[:, 1], z, "-", marker="o", markersize=2, linewidth=1.5,
-                              label=label, zorder=10)
-            line.set_gid(f"path:{label}")
-        ax.set_xlim(*xlim)
-        ax.set_ylim(*ylim)
-        ax.set_zlim(floor, float(shown.max()))
-        ax.set_zlabel("log(1 + f − min f)" if log else "f")
-    else:
-        ax = ax if ax is not None else _new_axes()
+            raise ValueError(tr("path {label!r} must have shape (n, 2), received {shape}",
+                                label=label, shape=p.shape))
+    flat = kind != "3d"
+    if ax is None:
+        ax = _new_axes(projection=None if flat else "3d")
+    if flat:
         filled = ax.contourf(X, Y, shown, levels=levels, cmap=cmap)
         ax.contour(X, Y, shown, levels=levels, colors="k", linewidths=0.3, alpha=0.4)
         if colorbar:
-            bar = ax.figure.colorbar(filled, ax=ax)
-            bar.set_label("log(1 + f − min f)" if log else "f")
-        for label, p in paths.items():
-            (line,) = ax.plot(p[:, 0], p[:, 1], "-", marker="o", markersize=2, linewidth=1.5,
-                              label=label)
-            line.set_gid(f"path:{label}")
-            ax.plot(p[-1:, 0], p[-1:, 1], "o", color=line.get_color(), markersize=6,
-                    markeredgecolor="white")
-        if paths:
-            start = next(iter(paths.values()))[0]
-            ax.plot([start[0]], [start[1]], "s", color="white", markeredgecolor="black",
-                    markersize=6, label="start")
-        ax.set_xlim(*xlim)
-        ax.set_ylim(*ylim)
+            ax.figure.colorbar(filled, ax=ax).set_label(_zlabel(log))
+    else:
+        floor = float(shown.min())
+        ax.plot_surface(X, Y, shown, cmap=cmap, alpha=0.7, rcount=min(num, 100),
+                        ccount=min(num, 100), edgecolor="none", antialiased=True)
+        ax.contour(X, Y, shown, levels=levels // 2, zdir="z", offset=floor, cmap=cmap,
+                   linewidths=0.6)
+        ax.set_zlim(floor, float(shown.max()))
+        ax.set_zlabel(_zlabel(log))
+    for label, p in paths.items():
+        p = p[np.all(np.isfinite(p), axis=1)]
+        if not flat:
+            # mplot3d does not clip to the axes: a point outside the window ends the path there
+            inside = ((p[:, 0] >= xlim[0]) & (p[:, 0] <= xlim[1]) & (p[:, 1] >= ylim[0])
+                      & (p[:, 1] <= ylim[1]))
+            p = p[:np.argmin(inside)] if not inside.all() else p
+        coords = (p[:, 0], p[:, 1]) if flat else (p[:, 0], p[:, 1], _heights(f, p, Z, log))
+        (line,) = ax.plot(*coords, "-", linewidth=1.4, label=label, zorder=4)
+        line.set_gid(f"path:{label}")
+        if len(p):
+            _mark_path(ax, list(coords), label, line.get_color())
     if minimum is not None:
-        point = np.asarray(minimum, dtype=np.float64)
-        if kind == "3d":
-            zmin = _values_on(f, point[None])
-            ax.plot([point[0]], [point[1]], np.log1p(zmin - Z.min()) if log else zmin, "*",
-                    color="red", markersize=12, label="minimum")
-        else:
-            ax.plot([point[0]], [point[1]], "*", color="red", markersize=12,
-                    markeredgecolor="white", label="minimum")
-    ax.set_xlabel("w0")
-    ax.set_ylabel("w1")
+        point = np.asarray(minimum, dtype=np.float64)[None]
+        coords = (point[:, 0], point[:, 1]) if flat else (
+            point[:, 0], point[:, 1], _heights(f, point, Z, log))
+        from matplotlib.patheffects import withStroke
+
+        # a ring (white, outlined in black), so that a path's blue star shows inside it
+        ax.plot(*coords, "o", markerfacecolor="none", markeredgecolor="white", markersize=15,
+                markeredgewidth=1.6, zorder=7, gid="minimum", label=tr("minimum", lang=lang),
+                path_effects=[withStroke(linewidth=3, foreground="black")])
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    names = getattr(f, "variables", ("w0", "w1"))
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    if flat and (getattr(f, "equal", False) if equal is None else equal):
+        ax.set_aspect("equal")
+    title = getattr(f, "formula", None) if title is None else title
     if title:
-        ax.set_title(title)
-    if paths or minimum is not None:
-        ax.legend(loc="best", fontsize=8, framealpha=0.8)
+        ax.set_title(title, fontsize=9 if len(title) > 60 else 10)
+    if legend and (paths or minimum is not None):
+        legend_below(ax, *path_legend(ax, lang))
     return ax
+
+
+def path_end(path: Any) -> tuple[np.ndarray, bool]:
+    """``(point, diverged)``: where a path ends, or its last finite point if it diverged
+    (an overflow to inf or NaN), so that no one has to print a 180-digit number.
+
+    Example:
+        >>> point, diverged = path_end(np.array([[1.0, 2.0], [1e200, -3.0], [np.inf, np.nan]]))
+        >>> point.tolist(), diverged
+        ([1e+200, -3.0], True)
+    """
+    p = np.asarray(path, dtype=np.float64)
+    finite = p[np.all(np.isfinite(p), axis=1)]
+    diverged = len(finite) < len(p)
+    return (finite[-1] if len(finite) else p[0]), diverged
+
+
+def path_legend(ax: Any, lang: str | None = None) -> tuple[list, list[str]]:
+    """The handles and labels of a paths picture: every path, then one red star (start), one
+    blue star (end), one yellow point (steps) and the minimum."""
+    from matplotlib.lines import Line2D
+
+    handles = [line for line in ax.get_lines() if str(line.get_gid()).startswith("path:")]
+    labels = [line.get_label() for line in handles]
+    if handles:
+        for key, text in (("start", tr("start", lang=lang)), ("end", tr("end", lang=lang)),
+                          ("steps", tr("steps between", lang=lang))):
+            handles.append(Line2D([], [], linestyle="none", **_MARKS[key]))
+            labels.append(text)
+    handles += [line for line in ax.get_lines() if line.get_gid() == "minimum"][:1]
+    labels += [h.get_label() for h in handles[len(labels):]]
+    return handles, labels
+
+
+def legend_below(ax: Any, handles: list, labels: list[str], ncols: int | None = None,
+                 fontsize: float = 8) -> Any:
+    """A legend centred below ``ax``, under its tick labels and x label (outside the data and the
+    ticks); a constrained-layout figure makes room for it."""
+    from matplotlib.transforms import ScaledTranslation
+
+    size = ax.xaxis.label.get_fontsize() + max(t.get_fontsize() for t in ax.get_xticklabels()
+                                               or [ax.xaxis.label])
+    drop = 0.0 if hasattr(ax, "get_zlim") else (size + 16) / 72
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0),
+                     bbox_transform=ax.transAxes + ScaledTranslation(0, -drop,
+                                                                     ax.figure.dpi_scale_trans),
+                     ncols=ncols or min(4, len(labels)), fontsize=fontsize, framealpha=0.9)
+
+
+_MARKS = {
+    "start": dict(marker="*", color="red", markeredgecolor="black", markeredgewidth=0.5,
+                  markersize=13),
+    "end": dict(marker="*", color="blue", markeredgecolor="white", markeredgewidth=0.6,
+                markersize=13),
+    "steps": dict(marker="o", color="yellow", markeredgecolor="0.25", markeredgewidth=0.3,
+                  markersize=3.5),
+}
+
+
+def _mark_path(ax: Any, coords: list[np.ndarray], label: str, color: Any) -> None:
+    """The course's marks on one path: yellow steps (rimmed in the path's colour, to tell paths
+    apart), a red start, a blue end."""
+    between = [c[1:-1] for c in coords]
+    ax.plot(*between, linestyle="none", gid=f"steps:{label}", zorder=5,
+            **{**_MARKS["steps"], "markeredgecolor": color, "markeredgewidth": 0.9})
+    ax.plot(*[c[:1] for c in coords], linestyle="none", gid=f"start:{label}", zorder=6,
+            **_MARKS["start"])
+    ax.plot(*[c[-1:] for c in coords], linestyle="none", gid=f"end:{label}", zorder=6,
+            **_MARKS["end"])
+
+
+def _heights(f: Fn, points: np.ndarray, Z: np.ndarray, log: bool) -> np.ndarray:
+    z = _values_on(f, points)
+    return np.log1p(z - Z.min()) if log else z
+
+
+def _zlabel(log: bool) -> str:
+    return "log(1 + f − min f)" if log else "f"
 
 
 def animate_paths(f: Fn, paths: Mapping[str, Any], filename: str | Path,
                   xlim: Sequence[float] = (-3, 3), ylim: Sequence[float] = (-3, 3),
                   fps: int = 12, max_frames: int = 120, levels: int = 30, log: bool = False,
                   minimum: Sequence[float] | None = None, title: str = "",
-                  figsize: tuple[float, float] = (6, 5), dpi: int = 80,
-                  hold_last: float = 1.5) -> Path:
+                  figsize: tuple[float, float] = (6, 5.4), dpi: int = 80,
+                  hold_last: float = 1.5, lang: str | None = None) -> Path:
     """An animated GIF of several optimizers moving on a contour plot of ``f``: one frame per step
     (long paths are sampled down to ``max_frames``).
 
+    The marks are :func:`plot_loss_surface`'s (red star: start; yellow: the steps so far; blue
+    star: where each optimizer is now) and the legend sits below the axes in every frame.
     The contour plot is drawn once and each frame only redraws the paths (blitting), and all
     frames share the last frame's palette: about ten times faster than re-rendering every frame
     through ``matplotlib.animation.PillowWriter``, for the same GIF.
@@ -227,9 +317,10 @@ def animate_paths(f: Fn, paths: Mapping[str, Any], filename: str | Path,
         xlim, ylim, levels, log, minimum: as in :func:`plot_loss_surface`.
         fps: frames per second.
         max_frames: at most this many frames.
-        title: text before the step counter in each frame's title.
+        title: text before the step counter in each frame's title; default ``f.formula``.
         figsize, dpi: size of the frames.
         hold_last: seconds the last frame stays before the GIF loops.
+        lang: ``"en"`` or ``"es"`` for the legend and the step counter.
 
     Returns:
         The GIF's path. Needs Pillow (``pip install pillow``).
@@ -246,45 +337,49 @@ def animate_paths(f: Fn, paths: Mapping[str, Any], filename: str | Path,
     from PIL import Image
 
     if not paths:
-        raise ValueError("animate_paths needs at least one path")
+        raise ValueError(tr("animate_paths needs at least one path"))
     arrays = {str(k): np.asarray(v, dtype=np.float64) for k, v in paths.items()}
+    arrays = {k: p[np.all(np.isfinite(p), axis=1)] for k, p in arrays.items()}
     length = max(len(p) for p in arrays.values())
     frames = np.unique(np.linspace(0, length - 1, min(length, max_frames)).round().astype(int))
-    fig = Figure(figsize=figsize, dpi=dpi)
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     plot_loss_surface(f, xlim, ylim, levels=levels, log=log, minimum=minimum, colorbar=False,
-                      ax=ax, num=81)
+                      ax=ax, num=81, title="", legend=False)
     moving = []
-    for label in arrays:
-        (line,) = ax.plot([], [], "-", linewidth=1.8, label=label, animated=True)
-        (head,) = ax.plot([], [], "o", color=line.get_color(), markersize=7,
-                          markeredgecolor="white", animated=True)
-        moving.append((line, head))
-    starts = np.array([p[0] for p in arrays.values()])
-    ax.plot(starts[:, 0], starts[:, 1], "s", color="white", markeredgecolor="black",
-            markersize=6, label="start")
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
-    heading = ax.set_title(" ", animated=True)
+    for label, p in arrays.items():
+        (line,) = ax.plot([], [], "-", linewidth=1.6, label=label, animated=True,
+                          gid=f"path:{label}")
+        (steps,) = ax.plot([], [], linestyle="none", animated=True,
+                           **{**_MARKS["steps"], "markeredgecolor": line.get_color(),
+                              "markeredgewidth": 0.9})
+        (head,) = ax.plot([], [], linestyle="none", animated=True, **_MARKS["end"])
+        ax.plot(p[:1, 0], p[:1, 1], linestyle="none", zorder=6, **_MARKS["start"])
+        moving.append((line, steps, head))
+    legend_below(ax, *path_legend(ax, lang), ncols=3)
+    heading = ax.set_title(" ", animated=True, fontsize=9)
+    formula = title or getattr(f, "formula", "")
     canvas.draw()
     background = canvas.copy_from_bbox(fig.bbox)
 
     images = []
     for k in frames:
         canvas.restore_region(background)
-        for (line, head), p in zip(moving, arrays.values()):
+        for (line, steps, head), p in zip(moving, arrays.values()):
             upto = p[:min(k, len(p) - 1) + 1]
             line.set_data(upto[:, 0], upto[:, 1])
+            steps.set_data(upto[1:-1, 0], upto[1:-1, 1])
             head.set_data(upto[-1:, 0], upto[-1:, 1])
-            ax.draw_artist(line)
-            ax.draw_artist(head)
-        heading.set_text(f"{title}  step {k}".strip())
+            for artist in (line, steps, head):
+                ax.draw_artist(artist)
+        heading.set_text(f"{formula}   {tr('step {k}', lang=lang, k=k)}".strip())
         ax.draw_artist(heading)
         canvas.blit(fig.bbox)
         images.append(Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB"))
     # One palette for every frame: the last frame (every path in full) plus a swatch of each
     # path's colour, so that thin lines keep their exact colours.
-    swatches = [line.get_color() for line, _ in moving]
+    swatches = [line.get_color() for line, _, _ in moving] + ["red", "blue", "yellow"]
     palette = _palette_image(images[-1], swatches).quantize(colors=255,
                                                               method=Image.Quantize.MEDIANCUT)
     images = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
@@ -314,5 +409,5 @@ def _palette_image(frame: Any, colors: list) -> Any:
 def _new_axes(projection: str | None = None) -> Any:
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(6.4, 5.0) if projection is None else (7, 5.5))
+    fig = plt.figure(figsize=(6.4, 5.6) if projection is None else (7, 6), layout="constrained")
     return fig.add_subplot(projection=projection)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from tinygrad_es.autograd import no_grad
+from tinygrad_es.i18n import tr
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz._common import fmt
 from tinygrad_es.viz.finite_differences import model_loss_fn
@@ -21,19 +22,11 @@ from tinygrad_es.viz.paths import animate_paths, optimizer_path, plot_loss_surfa
 __all__ = ["plot_history", "plot_loss_along_weight", "plot_loss_along_weights", "plot_lr_grid",
            "plot_loss_surface", "optimizer_path", "animate_paths", "surface_grid"]
 
-_WORDS = {
-    "en": {"epoch": "epoch", "loss": "loss", "value": "value", "current": "current",
-           "minimum": "minimum", "edge": "lowest (range edge)", "diverged": "diverged",
-           "no_run": "no run", "final": "final"},
-    "es": {"epoch": "época", "loss": "pérdida", "value": "valor", "current": "actual",
-           "minimum": "mínimo", "edge": "más bajo (borde)", "diverged": "diverge",
-           "no_run": "sin datos", "final": "final"},
-}
 _LR_KEYS = ("lr", "learning_rate")
 
 
 def plot_history(history: Any, keys: Sequence[str] | None = None, ax: Any = None,
-                 title: str | None = None, logy: bool = False, lang: str = "en") -> Any:
+                 title: str | None = None, logy: bool = False, lang: str | None = None) -> Any:
     """Loss and metric curves per epoch, validation curves dashed in the same colour.
 
     Args:
@@ -43,7 +36,7 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, ax: Any = None
         ax: where to draw; a new figure if None.
         title: the axes' title.
         logy: logarithmic y axis.
-        lang: ``"en"`` or ``"es"`` axis labels.
+        lang: ``"en"`` or ``"es"`` axis labels; default the current language.
 
     Returns:
         The Axes; each curve is a line whose gid is its key (``"loss"``, ``"val_loss"``).
@@ -59,14 +52,15 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, ax: Any = None
     words = _words(lang)
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:
-        raise TypeError(f"plot_history expects a History or a dict of lists, received "
-                        f"{type(history).__name__}")
+        raise TypeError(tr("plot_history expects a History or a dict of lists, received {kind}",
+                           kind=type(history).__name__))
     if keys is None:
         keys = [k for k in logs if not k.startswith("val_") and k not in _LR_KEYS]
         keys += [k for k in logs if k.startswith("val_") and k[4:] not in logs]
     unknown = [k for k in keys if k not in logs]
     if unknown:
-        raise KeyError(f"plot_history: no {unknown} in the history; it has {list(logs)}")
+        raise KeyError(tr("plot_history: no {keys} in the history; it has {logs}", keys=unknown,
+                          logs=list(logs)))
     ax = ax if ax is not None else _new_axes()
     n = len(next(iter(logs.values())))
     epochs = np.asarray(getattr(history, "epoch", None) or range(n), dtype=float) + 1
@@ -79,6 +73,7 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, ax: Any = None
             val = np.asarray(logs[twin], dtype=float)
             ax.plot(x[:len(val)], val, "--", color=line.get_color(), label=twin, gid=twin)
     ax.set_xlabel(words["epoch"])
+    _integer_epochs(ax)
     ax.set_ylabel(words["loss"] if list(keys) == ["loss"] else words["value"])
     if logy:
         ax.set_yscale("log")
@@ -92,9 +87,9 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, ax: Any = None
 def plot_loss_along_weight(loss_fn: Any, param: Tensor | str, index: Any = None,
                            span: float = 1.0, num: int = 101, ax: Any = None,
                            name: str | None = None, data: tuple[Any, Any] | None = None,
-                           loss: Any = None, legend: bool = True, lang: str = "en") -> Any:
+                           loss: Any = None, legend: bool = True, lang: str | None = None) -> Any:
     """The loss as one weight moves and all the others stay fixed (the course's "loss vs w_2"),
-    with the current value and the lowest point of the curve marked.
+    with the current value and the curve's minimum (or, without one, its lowest edge) marked.
 
     Args:
         loss_fn: a function of no arguments returning the scalar loss (a closure over the
@@ -108,11 +103,12 @@ def plot_loss_along_weight(loss_fn: Any, param: Tensor | str, index: Any = None,
         data, loss: with a model, ``(x, y)`` and anything ``losses.get`` accepts.
         legend: a legend with the two points' values; without it, a short title
             ``"w_2: 0.27 → 0.63"`` (current → lowest).
-        lang: ``"en"`` or ``"es"`` labels.
+        lang: ``"en"`` or ``"es"`` labels; default the current language.
 
     Returns:
-        The Axes, with lines whose gids are ``"curve"``, ``"current"`` and ``"minimum"``.
-        The weight is put back exactly as it was.
+        The Axes, with lines whose gids are ``"curve"``, ``"current"`` and ``"minimum"`` (where
+        the curve turns up on both sides) or ``"edge"`` (the lowest point is the window's edge:
+        the loss keeps falling beyond it). The weight is put back exactly as it was.
 
     Example:
         >>> from tinygrad_es import course
@@ -131,23 +127,32 @@ def plot_loss_along_weight(loss_fn: Any, param: Tensor | str, index: Any = None,
     xs = current + offsets
     at_current = losses[np.argmin(np.abs(offsets))]
     best = int(np.nanargmin(losses))
+    # a minimum only where the curve turns up on both sides; the lowest point at the window's
+    # edge is an edge (the loss keeps falling beyond it), not a minimum
+    inside = 0 < best < len(xs) - 1 and losses[best - 1] > losses[best] < losses[best + 1]
 
     ax = ax if ax is not None else _new_axes()
     ax.plot(xs, losses, "-", color="tab:blue", gid="curve")
-    lowest = words["edge"] if best in (0, len(xs) - 1) else words["minimum"]
     ax.plot([current], [at_current], "o", color="tab:orange", gid="current", zorder=5,
             label=f"{words['current']}: {label} = {fmt(current, 4)}, {words['loss']} "
                   f"{fmt(at_current, 4)}")
-    ax.plot([xs[best]], [losses[best]], "*", color="tab:red", markersize=12, gid="minimum",
-            zorder=6, label=f"{lowest}: {label} = {fmt(xs[best], 4)}, {words['loss']} "
-                            f"{fmt(losses[best], 4)}")
+    if inside:
+        ax.plot([xs[best]], [losses[best]], "*", color="tab:red", markersize=12, gid="minimum",
+                zorder=6, label=f"{words['minimum']}: {label} = {fmt(xs[best], 4)}, "
+                                f"{words['loss']} {fmt(losses[best], 4)}")
+    else:
+        ax.plot([xs[best]], [losses[best]], ">" if best else "<", color="tab:purple",
+                markersize=9, gid="edge", zorder=6, clip_on=False,
+                label=f"{words['edge']}: {label} = {fmt(xs[best], 4)}, {words['loss']} "
+                      f"{fmt(losses[best], 4)}")
     ax.axvline(current, color="tab:orange", linewidth=0.8, linestyle=":")
     ax.set_xlabel(label)
     ax.set_ylabel(words["loss"])
     if legend:
         ax.legend(fontsize=8)
     else:
-        ax.set_title(f"{label}: {fmt(current, 3)} → {fmt(xs[best], 3)}", fontsize=9)
+        to = fmt(xs[best], 3) if inside else f"{fmt(xs[best], 3)} ({words['edge_short']})"
+        ax.set_title(f"{label}: {fmt(current, 3)} → {to}", fontsize=9)
     ax.grid(alpha=0.3)
     return ax
 
@@ -156,7 +161,7 @@ def plot_loss_along_weights(loss_fn: Any, params: Sequence[Tensor] | None = None
                             span: float = 1.0, num: int = 61, axes: Any = None,
                             ncols: int | None = None, names: Sequence[str] | None = None,
                             data: tuple[Any, Any] | None = None, loss: Any = None,
-                            max_plots: int = 48, lang: str = "en") -> Any:
+                            max_plots: int = 48, lang: str | None = None) -> Any:
     """:func:`plot_loss_along_weight` for every entry of every weight of a small model, in a grid.
 
     Args:
@@ -169,7 +174,7 @@ def plot_loss_along_weights(loss_fn: Any, params: Sequence[Tensor] | None = None
         names: one label per entry, in order (``["w_2", "b_2", ...]``).
         data, loss: with a model, ``(x, y)`` and the loss.
         max_plots: refuse more entries than this (pick ``params`` instead).
-        lang: ``"en"`` or ``"es"`` labels.
+        lang: ``"en"`` or ``"es"`` labels; default the current language.
 
     Returns:
         The array of Axes (unused ones switched off).
@@ -210,15 +215,20 @@ def plot_loss_along_weights(loss_fn: Any, params: Sequence[Tensor] | None = None
     for ax in flat[len(entries):]:
         ax.set_axis_off()
     words = _words(lang)
-    handles = [line for line in flat[0].lines if line.get_gid() in ("current", "minimum")]
-    flat[0].figure.legend(handles, [words["current"], words["minimum"]], loc="outside lower center"
+    marks = {}
+    for ax in flat[:len(entries)]:
+        for line in ax.lines:
+            marks.setdefault(line.get_gid(), line)
+    gids = [g for g in ("current", "minimum", "edge") if g in marks]
+    flat[0].figure.legend([marks[g] for g in gids], [words[g] for g in gids],
+                          loc="outside lower center"
                           if flat[0].figure.get_layout_engine() is not None else "lower center",
-                          ncols=2, fontsize=9)
+                          ncols=len(gids), fontsize=9)
     return axes
 
 
 def plot_lr_grid(results: Mapping[Any, Any], axes: Any = None, key: str = "loss",
-                 logy: bool = False, sharey: bool | str = False, lang: str = "en") -> Any:
+                 logy: bool = False, sharey: bool | str = False, lang: str | None = None) -> Any:
     """Loss curves in a grid: optimizers by rows, learning rates by columns.
 
     Args:
@@ -228,7 +238,7 @@ def plot_lr_grid(results: Mapping[Any, Any], axes: Any = None, key: str = "loss"
         key: the curve to draw (``"loss"``, ``"accuracy"``); its ``val_`` twin is drawn dashed.
         logy: logarithmic y axes.
         sharey: passed to ``plt.subplots`` for a new figure (``True``, ``"row"``).
-        lang: ``"en"`` or ``"es"`` labels.
+        lang: ``"en"`` or ``"es"`` labels; default the current language.
 
     Returns:
         The 2-D array of Axes; each curve's gid is ``key`` (or ``"val_" + key``).
@@ -258,7 +268,8 @@ def plot_lr_grid(results: Mapping[Any, Any], axes: Any = None, key: str = "loss"
         for j, lr in enumerate(rates):
             ax = axes[i, j]
             if i == 0:
-                ax.set_title(f"lr = {lr:g}" if isinstance(lr, (int, float)) else f"lr = {lr}")
+                ax.set_title(tr("lr = {lr}", lang=lang, lr=f"{lr:g}" if isinstance(lr, (int, float))
+                                else lr))
             if j == 0:
                 ax.set_ylabel(f"{opt}\n{words['loss'] if key == 'loss' else key}")
             if (opt, lr) not in table:
@@ -278,28 +289,37 @@ def plot_lr_grid(results: Mapping[Any, Any], axes: Any = None, key: str = "loss"
                 ax.text(0.5, 0.5, words["diverged"], ha="center", va="center",
                         transform=ax.transAxes, color="tab:red")
             elif len(values):
-                ax.text(0.97, 0.93, f"{words['final']} {fmt(values[-1], 3)}", ha="right",
-                        va="top", transform=ax.transAxes, fontsize=8, color="0.3")
+                ax.text(0.97, 0.93, tr("final {value}", lang=lang, value=fmt(values[-1], 3)),
+                        ha="right", va="top", transform=ax.transAxes, fontsize=8, color="0.3")
             if logy:
                 ax.set_yscale("log")
             ax.grid(alpha=0.3)
             if i == len(optimizers) - 1:
                 ax.set_xlabel(words["epoch"])
+                _integer_epochs(ax)
     return axes
 
 
 # ----- helpers -----
 
-def _words(lang: str) -> dict[str, str]:
-    if lang not in _WORDS:
-        raise ValueError(f"lang must be 'en' or 'es', received {lang!r}")
-    return _WORDS[lang]
+def _words(lang: str | None) -> dict[str, str]:
+    return {"epoch": tr("epoch", lang=lang), "loss": tr("loss", lang=lang),
+            "value": tr("value", lang=lang), "current": tr("current", lang=lang),
+            "minimum": tr("minimum", lang=lang), "edge": tr("lowest at the window edge", lang=lang),
+            "edge_short": tr("window edge", lang=lang), "diverged": tr("diverged", lang=lang),
+            "no_run": tr("no run", lang=lang)}
+
+
+def _integer_epochs(ax: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _new_axes() -> Any:
     import matplotlib.pyplot as plt
 
-    return plt.figure(figsize=(6.4, 4.2)).add_subplot()
+    return plt.figure(figsize=(6.4, 4.2), layout="constrained").add_subplot()
 
 
 def _as_loss_fn(loss_fn: Any, data: Any, loss: Any) -> tuple[Callable[[], Tensor], list[Tensor]]:

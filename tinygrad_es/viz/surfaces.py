@@ -12,10 +12,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tinygrad_es.i18n import tr
 from tinygrad_es.tensor import Tensor
 
 __all__ = ["course_surface", "cubic", "rosenbrock", "squares", "Surface", "SURFACES", "get",
-           "PATHS", "paths_window"]
+           "PATHS", "RACE", "paths_window"]
 
 
 def course_surface(w: Tensor) -> Tensor:
@@ -79,19 +80,31 @@ class Surface:
     start: tuple[float, float]
     minimum: tuple[float, float]
     log: bool = False  # contour levels on log(1 + f − min f): for steep valleys
+    formula: str = ""  # the pictures' title (matplotlib mathtext)
+    variables: tuple[str, str] = ("$w_0$", "$w_1$")  # the axes' labels
+    equal: bool = False  # draw with equal axis scales (a round bowl must look round)
 
     def __call__(self, w: Tensor) -> Tensor:
         return self.fn(w)
 
 
+_XY = ("$x$", "$y$")
 SURFACES = {
     "course": Surface("course", course_surface, (-3.0, 3.0), (-3.0, 3.0), (-0.35, -0.67),
-                      (0.22827892, -1.62553496)),
-    "cubic": Surface("cubic", cubic, (-1.0, 2.5), (-1.5, 3.0), (0.5, 0.5), (1.0, 0.0)),
+                      (0.22827892, -1.62553496),
+                      formula=r"$f = 3(1-w_0)^2 e^{-w_0^2-(w_1+1)^2} - 10(\frac{w_0}{5} - w_0^3 - "
+                              r"w_1^5) e^{-w_0^2-w_1^2} - \frac{1}{3} e^{-(w_0+1)^2-w_1^2}$"),
+    "cubic": Surface("cubic", cubic, (-1.0, 2.5), (-1.5, 3.0), (0.5, 0.5), (1.0, 0.0),
+                     formula=r"$f = x^3 - y^3 + 3x^2 + 3y^2 - 9x$", variables=_XY),
     "rosenbrock": Surface("rosenbrock", rosenbrock, (-2.0, 2.0), (-1.0, 3.0), (-1.2, 1.0),
-                          (1.0, 1.0), log=True),
-    "squares": Surface("squares", squares, (-2.0, 2.0), (-2.0, 2.0), (1.5, 1.0), (0.0, 0.0)),
+                          (1.0, 1.0), log=True, formula=r"$f = (1 - x)^2 + 100(y - x^2)^2$",
+                          variables=_XY),
+    "squares": Surface("squares", squares, (-2.0, 2.0), (-2.0, 2.0), (1.5, 1.0), (0.0, 0.0),
+                       formula=r"$f = x^2 + y^2$", variables=_XY, equal=True),
 }
+
+# The course's optimizer race: its eight optimizers (Adadelta at learning rate 1).
+RACE = ("sgd", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "adamax", "nadam")
 
 
 def get(name: str) -> Surface:
@@ -102,7 +115,8 @@ def get(name: str) -> Surface:
         (1.0, 0.0)
     """
     if name not in SURFACES:
-        raise ValueError(f"unknown surface {name!r}; expected one of {sorted(SURFACES)}")
+        raise ValueError(tr("unknown surface {name!r}; expected one of {names}", name=name,
+                            names=sorted(SURFACES)))
     return SURFACES[name]
 
 
