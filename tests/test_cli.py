@@ -104,10 +104,19 @@ def test_demo_trains_compares_and_draws(tmp_path, graphviz_dot):
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "(the course's settings)" in out
-    assert "Epoch 1/50" in out and "Epoch 50/50" in out and "1/1 " in out     # the progress bar
-    first, last = map(float, re.search(r"loss: (\S+) at the first epoch, (\S+) at the last",
-                                       out).groups())
-    assert last < first
+    assert "Epoch 1/50" not in out                  # the progress bar only with --verbose 1
+    # the course's published table beside ours: our fit against "tras entrenamiento usando
+    # Keras", our backprop and finite differences against "manualmente" (8 printed decimals)
+    table = {m[0]: m[1:] for m in re.findall(r"^ +(\w+)" + r" +(\S+)" * 8 + "$", out, re.M)
+             if m[0] in course.PARAM_NAMES}
+    assert sorted(table) == sorted(course.PARAM_NAMES)
+    for name, cells in table.items():
+        assert float(cells[0]) == course.PUBLISHED_KERAS[name]
+        assert abs(float(cells[1]) - course.PUBLISHED_KERAS[name]) <= 5e-8, name
+        if name in course.PUBLISHED_MANUAL:
+            for ours in (cells[4], cells[6]):
+                assert abs(float(ours) - course.PUBLISHED_MANUAL[name]) <= 5e-8, name
+    assert "finite differences evaluated in float64" in out
     rows = gradient_rows(out)
     for name, (backprop, forward) in rows.items():
         assert abs(backprop - forward) < 1e-6 and backprop != 0, name
@@ -129,7 +138,11 @@ def test_demo_table_is_the_gradient_at_the_trained_weights(tmp_path, capsys):
     assert cli.main(["demo", "--epochs", "2", "--lr", "0.5", "--verbose", "0", "--lang", "es",
                      "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Backprop frente a diferencias finitas" in out and "(the course's settings)" not in out
+    from tinygrad_es.i18n import tr
+
+    title = tr("Backprop vs finite differences (h = {h}), loss = {loss}", lang="es", h=3e-06,
+               loss="")
+    assert title in out and tr("(the course's settings)", lang="es") not in out
     trained = {n: float(v) for n, v in re.findall(r"^\s+(\w+)\s+\S+\s+(\S+)\s+\S+$", out,
                                                    re.MULTILINE) if n in course.PARAM_NAMES}
     assert sorted(trained) == sorted(course.PARAM_NAMES)

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+from tinygrad_es.i18n import tr
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz.finite_differences import compare_gradients, compare_model_gradients
 
@@ -71,10 +72,13 @@ def test_table_text_en_and_es():
     assert float(row[4]) == pytest.approx(float(result.central[0]), rel=1e-7)
     assert re.search(r"^b_5\[1\]\s", en, re.M)
     assert re.search(r"^forward differences\s+4\s", en, re.M)  # 1 + 3 entries
-    assert re.search(r"^diferencias centradas\s+6\s", es, re.M)
-    assert "parámetro" in es and "float64" in en and "float32" not in en
+    central = re.escape(tr("central differences", lang="es"))
+    assert re.search(rf"^{central}\s+6\s", es, re.M)
+    assert tr("parameter", lang="es") in es and "float64" in en and "float32" not in en
     w32 = Tensor(0.3, requires_grad=True, name="w")
-    assert "set_floatx('float64')" in compare_gradients(lambda: w32 * w32, w32).to_text()
+    text = compare_gradients(lambda: w32 * w32, w32).to_text()
+    assert "finite differences evaluated in float64" in text and "the model in float32" in text
+    assert re.search(r"^parameter\s+backprop float64\s.*\sbackprop float32$", text, re.M)
     with pytest.raises(ValueError, match="lang"):
         result.to_text("de")
 
@@ -118,3 +122,77 @@ def test_model_helper_float64():
     loss.backward()
     for w, bp in zip(model.trainable_weights, result.backprop):
         np.testing.assert_allclose(bp, w.grad, rtol=0, atol=1e-15)
+
+
+# ----- finite differences in float64 whatever the model's dtype -----
+
+def _readme_neuron():
+    """The README's neuron, y = tanh(w·x + b), in the default float32."""
+    w = Tensor([2.0, -3.0], requires_grad=True, name="w")
+    x = Tensor([1.0, 0.5], name="x")
+    b = Tensor(1.0, requires_grad=True, name="b")
+    return (lambda: ((w * x).sum() + b).tanh()), [w, b]
+
+
+def _course_network():
+    from tinygrad_es import course
+
+    params = course.init_params(dtype="float32")
+    x, y = (Tensor(a) for a in course.iris_data("float32"))
+    return (lambda: course.loss(params, x, y)), [params[n] for n in course.PARAM_NAMES]
+
+
+@pytest.mark.parametrize("build", [_readme_neuron, _course_network])
+def test_float32_models_get_float64_finite_differences(build):
+    loss_fn, params = build()
+    arrays = [p.data for p in params]
+    assert all(a.dtype == np.float32 for a in arrays)
+    result = compare_gradients(loss_fn, params)              # the course's h = 3e-6
+    assert (result.dtype, result.fd_dtype) == ("float32", "float64")
+    for fe, ce in zip(result.forward_error, result.central_error):
+        assert fe.max() <= 1e-6 and ce.max() <= 1e-9
+        assert np.all(ce <= fe)                              # central never worse than forward
+    # the errors are against backprop in float64; the float32 backprop is shown beside it
+    loss = loss_fn()
+    loss.backward()
+    for p, bp, bp64 in zip(params, result.backprop, result.backprop64):
+        np.testing.assert_array_equal(bp, p.grad)
+        assert bp.dtype == np.float32 and bp64.dtype == np.float64
+        np.testing.assert_allclose(bp, bp64, rtol=1e-6, atol=1e-7)
+    assert [p.data for p in params] == arrays                # the very same arrays, untouched
+    assert all(p.data is a for p, a in zip(params, arrays))
+    header = str(result).splitlines()[1]
+    assert header == ("finite differences evaluated in float64, errors against backprop in "
+                      "float64; the model in float32")
+
+
+def test_the_float32_trap_on_request():
+    loss_fn, params = _course_network()
+    right = compare_gradients(loss_fn, params)
+    trap = compare_gradients(loss_fn, params, dtype="float32")
+    assert trap.fd_dtype == "float32"
+    zeros = sum(int(np.sum(f == 0)) for f in trap.forward)
+    assert zeros >= 3                                        # the cancellation: exactly 0
+    assert trap.max_forward_error > 1e3 * right.max_forward_error
+    text = " ".join(trap.to_text().split())
+    spacing = float(np.spacing(np.float32(trap.loss)))
+    assert "the float32 trap: a nudge of h = 3e-06" in text
+    assert f"in steps of {spacing:.2e}" in text
+    assert f"{zeros} forward differences are exactly 0" in text
+    assert "float32 trap" not in right.to_text()
+    with pytest.raises(ValueError, match="dtype"):
+        compare_gradients(loss_fn, params, dtype="int32")
+
+
+def test_numerical_grad_is_float64_whatever_floatx():
+    from tinygrad_es.gradcheck import numerical_grad
+
+    x = np.array([0.3, -1.2], dtype=np.float32)
+    exact = np.exp(x.astype(np.float64))
+    fn = lambda v: Tensor(v).exp().sum()                     # noqa: E731  (a floatx Tensor)
+    right = numerical_grad(fn, x, h=3e-6, method="forward")
+    assert np.max(np.abs(right - exact)) < 1e-5
+    trap = numerical_grad(fn, x, h=3e-6, method="forward", dtype="float32")
+    assert np.max(np.abs(trap - exact)) > 1e-3
+    from tinygrad_es import config
+    assert config.floatx() == "float32"                      # put back

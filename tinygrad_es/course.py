@@ -5,11 +5,15 @@ One input x (petal length), three sigmoid hidden units (nodes 2, 3, 4), one sigm
     y_hat = s(w_52·s(w_2·x + b_2) + w_53·s(w_3·x + b_3) + w_54·s(w_4·x + b_4) + b_5)
     loss  = mean |y - y_hat|
 
-on iris rows 0-98 (setosa = 0, versicolor = 1). The course trained it by finite differences: nudge
+on iris rows 0-98 (setosa = 0, versicolor = 1), from the starting weights the course page prints
+(:data:`START`; every command, lesson and picture starts there, or all from the same
+``init_params(seed)``). The course trained it by finite differences: nudge
 each of the 10 weights by h = 3e-6 and re-run the network, 11 forward passes per step. In Keras
 the same network is ``Sequential([Dense(3, activation="sigmoid"), Dense(1, activation="sigmoid")])``
 with ``loss="mae"`` and ``SGD(learning_rate=0.001)``; :func:`params_from_weights` and
-:func:`weights_from_params` translate between the two namings.
+:func:`weights_from_params` translate between the two namings. :func:`reproduce` runs the
+course's experiment (50 epochs) by our ``fit``, by backprop and by finite differences, to set
+beside the course's published results (:data:`PUBLISHED_KERAS`, :data:`PUBLISHED_MANUAL`).
 
 The module also keeps the course's optimizers by the names the course used (``OPTIMIZERS``,
 ``optimizer(name, lr)``, for tinygrad_es or Keras), for the examples and the ``tinygrad-es
@@ -24,16 +28,33 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_es.datasets import load_iris
+from tinygrad_es.i18n import tr
 from tinygrad_es.tensor import Tensor
 
-__all__ = ["PARAM_NAMES", "LEARNING_RATE", "EPOCHS", "H", "iris_data", "init_params",
+__all__ = ["PARAM_NAMES", "LEARNING_RATE", "EPOCHS", "H", "START", "PUBLISHED_KERAS",
+           "PUBLISHED_MANUAL", "PUBLISHED_LOSS", "iris_data", "init_params",
            "params_from_weights", "weights_from_params", "forward", "loss", "build_model",
-           "compare_gradients", "finite_difference_grads", "train", "OPTIMIZERS", "optimizer"]
+           "compare_gradients", "finite_difference_grads", "train", "reproduce", "OPTIMIZERS",
+           "optimizer"]
 
 PARAM_NAMES = ("w_2", "b_2", "w_3", "b_3", "w_4", "b_4", "w_52", "w_53", "w_54", "b_5")
 LEARNING_RATE = 0.001  # the course's SGD(learning_rate=0.001)
 EPOCHS = 50            # the course's fit(..., epochs=50, batch_size=len(x), shuffle=False)
 H = 3e-6               # the course's finite-difference nudge
+
+# ----- the course page's published numbers -----
+
+# The starting weights the course page prints (Keras's glorot_uniform draw; biases zero).
+START = {"w_2": 0.30959857, "b_2": 0.0, "w_3": 0.07310068, "b_3": 0.0, "w_4": 0.63308823,
+         "b_4": 0.0, "w_52": 0.49408045, "w_53": -1.1185157, "w_54": 0.14808941, "b_5": 0.0}
+# After 50 epochs of SGD(0.001), full batch, no shuffle: "tras entrenamiento usando Keras" ...
+PUBLISHED_KERAS = {"w_2": 0.31066534, "b_2": -0.00022871, "w_3": 0.06847349, "b_3": 6.122e-05,
+                   "w_4": 0.6330435, "b_4": -0.00013335, "w_52": 0.49511436,
+                   "w_53": -1.1182635, "w_54": 0.14937088, "b_5": -9.583e-05}
+# ... and "manualmente", by the course's forward differences (it prints the five weights only).
+PUBLISHED_MANUAL = {"w_2": 0.31066538, "w_3": 0.06847351, "w_4": 0.63304377,
+                    "w_52": 0.49511434, "w_53": -1.11826369}
+PUBLISHED_LOSS = (0.4918, 0.4913)  # Keras's loss at the first and at the last epoch
 
 
 def iris_data(dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
@@ -47,16 +68,29 @@ def iris_data(dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
     return (iris.data[0:99, 2:3].astype(dtype), iris.target[0:99, None].astype(dtype))
 
 
-def init_params(seed: int = 0, dtype: str = "float64") -> dict[str, Tensor]:
-    """The 10 weights, drawn uniformly from [-1, 1] with a fixed seed, as named Tensors.
+def init_params(seed: int | None = None, dtype: str = "float64") -> dict[str, Tensor]:
+    """The 10 weights as named Tensors: the course's starting weights (:data:`START`), or others.
+
+    Args:
+        seed: None for the course's weights; an integer draws other ones as Keras's default
+            initializers would (glorot_uniform: uniform in ±sqrt(6 / (fan_in + fan_out)) =
+            ±sqrt(6/4) for both layers; biases zero). The same seed gives the same weights in
+            every command, lesson and picture.
+        dtype: of the Tensors.
 
     Example:
-        >>> sorted(init_params())[:2]
-        ['b_2', 'b_3']
+        >>> p = init_params(); float(p["w_53"].data), float(p["b_5"].data)
+        (-1.1185157, 0.0)
+        >>> round(float(init_params(seed=1)["w_2"].data), 6)
+        0.028957
     """
-    values = np.random.default_rng(seed).uniform(-1, 1, size=len(PARAM_NAMES))
-    return {n: Tensor(v, requires_grad=True, dtype=dtype, name=n)
-            for n, v in zip(PARAM_NAMES, values)}
+    if seed is None:
+        values = dict(START)
+    else:
+        limit = np.sqrt(6 / (1 + 3))  # fan_in + fan_out = 4 in both layers of the 1-3-1 network
+        draws = iter(np.random.default_rng(seed).uniform(-limit, limit, size=6))
+        values = {n: (0.0 if n.startswith("b_") else float(next(draws))) for n in PARAM_NAMES}
+    return {n: Tensor(values[n], requires_grad=True, dtype=dtype, name=n) for n in PARAM_NAMES}
 
 
 def params_from_weights(weights: Sequence[Any], dtype: str = "float64") -> dict[str, Tensor]:
@@ -73,8 +107,9 @@ def params_from_weights(weights: Sequence[Any], dtype: str = "float64") -> dict[
     """
     shapes = [(1, 3), (3,), (3, 1), (1,)]
     if len(weights) != 4 or any(np.shape(w) != s for w, s in zip(weights, shapes)):
-        raise ValueError(f"params_from_weights expects the 1-3-1 network's weights with shapes "
-                         f"{shapes}, received {[np.shape(w) for w in weights]}")
+        raise ValueError(tr("params_from_weights expects the 1-3-1 network's weights with "
+                            "shapes {shapes}, received {received}", shapes=shapes,
+                            received=[np.shape(w) for w in weights]))
     k1, b1, k2, b2 = (np.asarray(w, dtype=np.float64) for w in weights)
     values = {"w_2": k1[0, 0], "w_3": k1[0, 1], "w_4": k1[0, 2],
               "b_2": b1[0], "b_3": b1[1], "b_4": b1[2],
@@ -122,17 +157,19 @@ def loss(p: dict[str, Tensor], x: Tensor, y: Tensor) -> Tensor:
     return size.mean()
 
 
-def build_model(weights: Sequence[Any] | None = None, dtype: str | None = None) -> Any:
+def build_model(weights: Sequence[Any] | None = None, dtype: str | None = None,
+                seed: int | None = None) -> Any:
     """The same network the Keras way: ``Sequential([Dense(3, sigmoid), Dense(1, sigmoid)])``.
 
     Args:
-        weights: optional starting weights (``get_weights()`` order, or see
-            :func:`weights_from_params`); default Keras's initializers.
+        weights: starting weights in ``get_weights()`` order (see :func:`weights_from_params`);
+            default :func:`init_params` ``(seed)``: the course's weights.
         dtype: of the layers; default ``config.floatx()``.
+        seed: used when ``weights`` is None (see :func:`init_params`).
 
     Example:
-        >>> model = build_model(); model.count_params()
-        10
+        >>> model = build_model(); model.count_params(), float(model.get_weights()[2][1, 0])
+        (10, -1.1185157299041748)
     """
     from tinygrad_es.layers import Dense, Input
     from tinygrad_es.models import Sequential
@@ -140,36 +177,43 @@ def build_model(weights: Sequence[Any] | None = None, dtype: str | None = None) 
     model = Sequential([Input((1,), dtype=dtype) if dtype else Input((1,)),
                         Dense(3, activation="sigmoid", dtype=dtype),
                         Dense(1, activation="sigmoid", dtype=dtype)])
-    if weights is not None:
-        model.set_weights(list(weights))
+    if weights is None:
+        weights = weights_from_params(init_params(seed), dtype=model.layers[0].dtype)
+    model.set_weights(list(weights))
     return model
 
 
-def compare_gradients(params: dict[str, Tensor] | None = None, seed: int = 0, h: float = H) -> Any:
-    """The 10 gradients by one backward pass and by the course's finite differences, in float64.
+def compare_gradients(params: dict[str, Tensor] | None = None, seed: int | None = None,
+                      h: float = H, dtype: str | None = "float64") -> Any:
+    """The 10 gradients by one backward pass and by the course's finite differences.
 
-    A thin wrapper over :func:`tinygrad_es.viz.compare_gradients` on the course's data and loss.
+    A thin wrapper over :func:`tinygrad_es.viz.compare_gradients` on the course's data and loss,
+    the data in the parameters' dtype; the finite differences are evaluated in ``dtype``.
 
     Args:
-        params: the named weights (float64 Tensors); default :func:`init_params` with ``seed``.
-        seed: used when ``params`` is None.
+        params: the named weights; default :func:`init_params` with ``seed`` (float64).
+        seed: used when ``params`` is None (None: the course's starting weights).
         h: the nudge (the course's 3e-6).
+        dtype: where the finite differences are evaluated: float64 by default;
+            ``"float32"`` shows the float32 trap.
 
     Returns:
         A :class:`tinygrad_es.viz.GradientComparison` (print it, or ``.to_text("es")``).
 
     Example:
-        >>> cmp = compare_gradients(); cmp.max_forward_error < 1e-5
+        >>> cmp = compare_gradients(); cmp.max_forward_error < 1e-6
         True
     """
     from tinygrad_es.viz.finite_differences import compare_gradients as compare
 
-    x, y = iris_data()
-    xt, yt = Tensor(x, dtype="float64", name="x"), Tensor(y, dtype="float64", name="y")
     params = params if params is not None else init_params(seed)
+    data_dtype = str(params["w_2"].dtype)
+    x, y = iris_data(data_dtype)
+    xt, yt = Tensor(x, dtype=data_dtype, name="x"), Tensor(y, dtype=data_dtype, name="y")
     # One untimed pass on a copy first, so that the timings do not include first-call costs.
     loss({n: Tensor(p.data, requires_grad=True) for n, p in params.items()}, xt, yt).backward()
-    return compare(lambda: loss(params, xt, yt), [params[n] for n in PARAM_NAMES], h=h)
+    return compare(lambda: loss(params, xt, yt), [params[n] for n in PARAM_NAMES], h=h,
+                   dtype=dtype)
 
 
 def finite_difference_grads(params: dict[str, Tensor], x: Tensor, y: Tensor,
@@ -214,7 +258,8 @@ def train(params: dict[str, Tensor], x: Tensor, y: Tensor, epochs: int = EPOCHS,
         >>> losses = train(p, x, y, epochs=5, method="finite")
     """
     if method not in ("backprop", "finite"):
-        raise ValueError(f"method must be 'backprop' or 'finite', received {method!r}")
+        raise ValueError(tr("method must be 'backprop' or 'finite', received {method!r}",
+                            method=method))
     losses = []
     for _ in range(epochs):
         if method == "finite":
@@ -230,6 +275,47 @@ def train(params: dict[str, Tensor], x: Tensor, y: Tensor, epochs: int = EPOCHS,
         for name in PARAM_NAMES:
             params[name].data -= learning_rate * np.asarray(grads[name], dtype=params[name].dtype)
     return losses
+
+
+def reproduce(seed: int | None = None, epochs: int = EPOCHS,
+              learning_rate: float = LEARNING_RATE, h: float = H,
+              verbose: int = 0) -> dict[str, Any]:
+    """The course's experiment three ways, from the same starting weights.
+
+    ``"fit"``: our Keras API (``build_model``, ``SGD``, ``fit`` full batch, no shuffle), float32
+    as Keras; ``"backprop"`` and ``"finite"``: :func:`train` with raw Tensors in float64, by
+    backprop and by the course's forward differences. With the defaults this is the course's
+    published table (:data:`PUBLISHED_KERAS`, :data:`PUBLISHED_MANUAL`).
+
+    ``verbose`` is ``fit``'s (0 silent, 1 the progress bar, 2 a line per epoch).
+
+    Returns:
+        ``{"start": {name: value}, "weights": {method: {name: value}}, "losses": {method: list},
+        "model": the trained Sequential, "history": its History}``.
+
+    Example:
+        >>> run = reproduce(epochs=2); sorted(run["weights"])
+        ['backprop', 'finite', 'fit']
+    """
+    from tinygrad_es.optimizers import SGD
+
+    x, y = iris_data("float32")
+    model = build_model(seed=seed, dtype="float32")
+    model.compile(optimizer=SGD(learning_rate=learning_rate), loss="mae")
+    history = model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, verbose=verbose)
+    losses = {"fit": [float(v) for v in history.history["loss"]]}
+    weights = {"fit": _floats(params_from_weights(model.get_weights()))}
+    xt, yt = (Tensor(a, dtype="float64") for a in iris_data("float64"))
+    for method in ("backprop", "finite"):
+        params = init_params(seed)
+        losses[method] = train(params, xt, yt, epochs, learning_rate, method, h)
+        weights[method] = _floats(params)
+    return {"start": _floats(init_params(seed)), "weights": weights, "losses": losses,
+            "model": model, "history": history}
+
+
+def _floats(params: dict[str, Tensor]) -> dict[str, float]:
+    return {n: float(params[n].data) for n in PARAM_NAMES}
 
 
 # ----- the course's optimizers -----
@@ -263,7 +349,8 @@ def optimizer(name: str, learning_rate: float | None = None, module: Any = None)
         SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     """
     if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; the course's are {list(OPTIMIZERS)}")
+        raise ValueError(tr("unknown optimizer {name!r}; the course's are {names}", name=name,
+                            names=list(OPTIMIZERS)))
     if module is None:
         from tinygrad_es import optimizers as module
     class_name, options = OPTIMIZERS[name]
