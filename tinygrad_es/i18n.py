@@ -11,8 +11,8 @@ compiled from the ``.po`` file beside it) and then fills its ``{fields}``::
 A message without a Spanish entry comes out in English; the test suite fails on any such message.
 
 Example:
-    >>> tr("loss"), tr("loss", lang="es")
-    ('loss', 'pérdida')
+    >>> tr("Epoch {k}/{n}", k=1, n=50), tr("Epoch {k}/{n}", lang="es", k=1, n=50)
+    ('Epoch 1/50', 'Época 1/50')
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "set_language", "language", "tr"]
+__all__ = ["LANGUAGES", "set_language", "language", "tr", "N_"]
 
 LANGUAGES = ("en", "es")
 _LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -33,7 +33,7 @@ _catalogues: dict[str, gettext.NullTranslations] = {}
 
 def _check(lang: Any) -> str:
     if lang not in LANGUAGES:
-        raise ValueError(f"language must be one of {LANGUAGES}, received {lang!r}")
+        raise ValueError(f"lang must be {' or '.join(map(repr, LANGUAGES))}, received {lang!r}")
     return lang
 
 
@@ -41,8 +41,8 @@ def set_language(lang: str) -> None:
     """Speak ``lang`` (``"en"`` or ``"es"``) from now on, in every message, table and picture.
 
     Example:
-        >>> set_language("es"); tr("loss")
-        'pérdida'
+        >>> set_language("es"); tr("Step")
+        'Paso'
         >>> set_language("en")
     """
     global _language
@@ -61,17 +61,28 @@ def _catalogue(lang: str) -> gettext.NullTranslations:
     return _catalogues[lang]
 
 
-def tr(message: str, lang: str | None = None, **fields: Any) -> str:
+def tr(message: str, /, lang: str | None = None, **fields: Any) -> str:
     """``message`` (English, with ``{field}`` placeholders) in the current language, filled in.
 
     Args:
         message: the English text; it is also the catalogue's key (gettext's msgid).
         lang: this language instead of the current one (e.g. a function's own ``lang=``).
-        **fields: values for the placeholders (``str.format``).
+        **fields: values for the placeholders (``str.format``); any name but ``lang``.
     """
     lang = _language if lang is None else _check(lang)
     text = message if lang == "en" else _catalogue(lang).gettext(message)
     return text.format(**fields) if fields else text
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it now (gettext's ``N_``): for
+    texts kept in a table and translated where they are shown, with ``tr(text)``.
+
+    Example:
+        >>> LABEL = N_("Step"); tr(LABEL, lang="es")
+        'Paso'
+    """
+    return message
 
 
 if os.environ.get("TINYGRAD_ES_LANG"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinygrad_es.i18n import tr
 from tinygrad_es.utils.progbar import Progbar
 
 _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
@@ -234,7 +235,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._reset_progbar()
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+            print(tr("Epoch {k}/{n}", k=epoch + 1, n=self.epochs), flush=True)
 
     def on_train_batch_end(self, batch, logs=None):
         self._update_progbar(batch, logs)

@@ -12,23 +12,68 @@ graphs are written as ``.dot`` files, and each time the output says so.
 
 A subcommand is a module: ``demo.py``, ``train.py``, ``compare.py``, and ``pictures.py`` for graph,
 explain and paths; each has its ``cmd_*`` function and adds its own arguments to the parser.
+
+``--lang es`` (before the command, or after it as each command's own option; default: the
+``TINYGRAD_ES_LANG`` variable, else English) sets the language of everything the command says:
+its help, its output, its pictures and its errors, argparse's own words included.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
+from typing import Iterator
 
+from tinygrad_es import i18n
 from tinygrad_es.cli import compare, demo, pictures, train
 from tinygrad_es.cli._common import EXIT_CODES
+from tinygrad_es.i18n import N_, tr
+
+# argparse's own words (it asks gettext for them, in English unless told otherwise): marked here
+# so that the catalogue holds their Spanish; see _argparse_speaks.
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"),
+    N_("show this help message and exit"), N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("expected one argument"), N_("expected at most one argument"),
+    N_("expected at least one argument"), N_("invalid %(type)s value: %(value)r"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"), N_("ignored explicit argument %r"),
+)
+
+
+@contextlib.contextmanager
+def _argparse_speaks(lang: str) -> Iterator[None]:
+    """argparse's messages in ``lang`` while parsing and printing help.
+
+    argparse looks each of its messages up with ``gettext`` (the name ``_`` in its module) when it
+    builds a parser, prints help or reports an error; for that time, the lookup is our catalogue's.
+    """
+    if lang == "en":
+        yield
+        return
+    saved = argparse._
+    argparse._ = lambda message: tr(message, lang=lang)
+    try:
+        yield
+    finally:
+        argparse._ = saved
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (and exit code 2) instead of the usage block."""
+    """argparse with a one-line error (and exit code 2) instead of the usage block; its epilog
+    (every command's: the exit codes) in the current language."""
+
+    def __init__(self, *args: object, epilog: str | None = None, **kwargs: object) -> None:
+        super().__init__(*args, epilog=tr(epilog) if epilog else epilog, **kwargs)
 
     def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, tr("{prog}: error: {message} (see {prog} --help)", prog=self.prog,
+                        message=message) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,9 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         5
     """
     parser = _Parser(prog="tinygrad-es", epilog=EXIT_CODES,
-                     description="See and check backpropagation; train small networks with "
-                                 "Keras's API on numpy.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+                     description=tr("See and check backpropagation; train small networks with "
+                                    "Keras's API on numpy."))
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=None,
+                        help=tr("language of everything the command says: en (English) or es "
+                                "(Spanish) (default: $TINYGRAD_ES_LANG, else en)"))
+    sub = parser.add_subparsers(dest="command", metavar=tr("COMMAND"))
     demo.add_parser(sub)
     train.add_parser(sub)
     compare.add_parser(sub)
@@ -50,20 +98,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _requested_language(argv: list[str]) -> str | None:
+    """The value of the last ``--lang`` in ``argv`` (global or a command's), if any."""
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--lang", choices=i18n.LANGUAGES)
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            return pre.parse_known_args(argv)[0].lang
+        except SystemExit:  # a bad --lang: the real parser reports it
+            return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``tinygrad-es`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    The language (``--lang``, else the current one) holds while the command runs; the previous
+    one is restored afterwards.
 
     Example:
         >>> main(["demo", "--epochs", "3", "--verbose", "0"])  # doctest: +ELLIPSIS
         The course's network on iris rows 0-98 ...
         0
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.error("choose a COMMAND: demo, train, compare, graph, explain or paths")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    saved = i18n.language()
+    i18n.set_language(_requested_language(argv) or saved)
     try:
+        with _argparse_speaks(i18n.language()):
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                parser.error(tr("choose a COMMAND: demo, train, compare, graph, explain or "
+                                "paths"))
+        args.lang = i18n.language()  # the commands' own --lang: the same switch
         return args.func(args)
     except BrokenPipeError:  # e.g. `tinygrad-es explain | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    finally:
+        i18n.set_language(saved)

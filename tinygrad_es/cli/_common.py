@@ -8,9 +8,11 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+from tinygrad_es.i18n import N_, tr
+
 OUT = "tinygrad_es_output"
-EXIT_CODES = ("exit codes: 0 done, 1 a check failed (compare: a difference above the tolerance), "
-              "2 bad arguments, 3 a required package is missing")
+EXIT_CODES = N_("exit codes: 0 done, 1 a check failed (compare: a difference above the "
+                 "tolerance), 2 bad arguments, 3 a required package is missing")
 
 
 def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -19,10 +21,12 @@ def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
         try:
             value = kind(text)
         except ValueError:
-            what = "an integer" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}") from None
+            message = (tr("expected an integer, received {text!r}", text=text) if kind is int
+                       else tr("expected a number, received {text!r}", text=text))
+            raise argparse.ArgumentTypeError(message) from None
         if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}")
+            raise argparse.ArgumentTypeError(tr("expected a positive number, received {text!r}",
+                                                text=text))
         return value
 
     parse.__name__ = f"positive {kind.__name__}"
@@ -32,11 +36,14 @@ def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 # ----- optional packages -----
 
 def figure_class(what: str) -> Any:
-    """matplotlib's ``Figure`` class (no GUI backend needed), or None with a message."""
+    """matplotlib's ``Figure`` class (no GUI backend needed), or None with a message.
+
+    ``what`` is an English message marked with ``N_`` (e.g. ``N_("the loss plot")``)."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        print(f"matplotlib is not installed: skipping {what} (pip install matplotlib)")
+        print(tr("matplotlib is not installed: skipping {what} (pip install matplotlib)",
+                 what=tr(what)))
         return None
     return Figure
 
@@ -49,7 +56,7 @@ def render(source: str, path: Path, fmt: str = "png") -> Path:
         warnings.simplefilter("always", GraphvizMissing)
         out = render_graph(source, path, format=fmt)
     if any(issubclass(w.category, GraphvizMissing) for w in caught):
-        print(f"Graphviz's dot program is not installed: wrote {out} only (apt-get install "
-              f"graphviz, brew install graphviz or conda install graphviz; then dot -T{fmt} "
-              f"{out} -o {path}.{fmt})")
+        print(tr("Graphviz's dot program is not installed: wrote {out} only (apt-get install "
+                 "graphviz, brew install graphviz or conda install graphviz; then dot -T{fmt} "
+                 "{out} -o {path}.{fmt})", out=out, fmt=fmt, path=path))
     return out

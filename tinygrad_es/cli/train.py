@@ -11,35 +11,42 @@ from typing import Any, Callable
 import numpy as np
 
 from tinygrad_es.cli._common import EXIT_CODES, OUT, figure_class, positive, render
+from tinygrad_es.i18n import N_, tr
 
 
 def add_parser(sub: Any) -> None:
     """The ``train`` subcommand and its arguments."""
-    train = sub.add_parser("train", help="train a network on iris, digits or a CSV file",
-                           description=cmd_train.__doc__ + " A CSV file has one row per sample, "
-                           "the label in the last column (names, or integers with at most 20 "
-                           "distinct values, are classes; other numbers a regression target; an "
-                           "optional header row).",
+    train = sub.add_parser("train", help=tr("train a network on iris, digits or a CSV file"),
+                           description=tr("Train a Dense network on a built-in data set or a CSV "
+                                          "file, save it and its plots. A CSV file has one row "
+                                          "per sample, the label in the last column (names, or "
+                                          "integers with at most 20 distinct values, are classes; "
+                                          "other numbers a regression target; an optional header "
+                                          "row)."),
                            epilog=EXIT_CODES)
     train.add_argument("--data", type=_data_source, default="iris",
-                       help="iris, digits or a CSV file (iris)")
+                       help=tr("iris, digits or a CSV file (iris)"))
     train.add_argument("--layers", type=_units, default=[16],
-                       help="hidden layer sizes, comma separated (16)")
+                       help=tr("hidden layer sizes, comma separated (16)"))
     train.add_argument("--activation", type=_registry_name("activations"), default="relu",
-                       help="of the hidden layers (relu)")
+                       help=tr("of the hidden layers (relu)"))
     train.add_argument("--optimizer", type=_registry_name("optimizers"), default="adam",
-                       help="any Keras optimizer name (adam)")
-    train.add_argument("--lr", type=positive(float), help="learning rate (the optimizer's)")
-    train.add_argument("--epochs", type=positive(int), default=100, help="epochs (100)")
-    train.add_argument("--batch-size", type=positive(int), default=32, help="batch size (32)")
+                       help=tr("any Keras optimizer name (adam)"))
+    train.add_argument("--lr", type=positive(float),
+                       help=tr("learning rate (the optimizer's)"))
+    train.add_argument("--epochs", type=positive(int), default=100, help=tr("epochs (100)"))
+    train.add_argument("--batch-size", type=positive(int), default=32,
+                       help=tr("batch size (32)"))
     train.add_argument("--validation-split", type=_fraction, default=0.2,
-                       help="fraction held out for validation, after shuffling (0.2)")
+                       help=tr("fraction held out for validation, after shuffling (0.2)"))
     train.add_argument("--no-standardize", dest="standardize", action="store_false",
-                       help="keep the features as they are (default: zero mean, unit variance)")
-    train.add_argument("--seed", type=int, default=0, help="seed (0)")
+                       help=tr("keep the features as they are (default: zero mean, unit "
+                               "variance)"))
+    train.add_argument("--seed", type=int, default=0, help=tr("seed (0)"))
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
-                       help="fit's verbose (2: a line per epoch)")
-    train.add_argument("--out", default=OUT, help=f"folder for the model and plots (./{OUT})")
+                       help=tr("fit's verbose (2: a line per epoch)"))
+    train.add_argument("--out", default=OUT,
+                       help=tr("folder for the model and plots (./{out})", out=OUT))
     train.set_defaults(func=cmd_train)
 
 
@@ -51,14 +58,15 @@ def _fraction(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), received {text!r}")
+        raise argparse.ArgumentTypeError(tr("expected a fraction in [0, 1), received {text!r}",
+                                            text=text))
     return value
 
 
 def _data_source(text: str) -> str:
     if text not in ("iris", "digits") and not os.path.isfile(text):
-        raise argparse.ArgumentTypeError(f"expected iris, digits or an existing CSV file, "
-                                         f"received {text!r}")
+        raise argparse.ArgumentTypeError(tr("expected iris, digits or an existing CSV file, "
+                                            "received {text!r}", text=text))
     return text
 
 
@@ -82,8 +90,8 @@ def _units(text: str) -> list[int]:
     except ValueError:
         units = [0]
     if not units or min(units) <= 0:
-        raise argparse.ArgumentTypeError(f"expected hidden layer sizes like 16,8, received "
-                                         f"{text!r}")
+        raise argparse.ArgumentTypeError(tr("expected hidden layer sizes like 16,8, received "
+                                            "{text!r}", text=text))
     return units
 
 
@@ -106,19 +114,23 @@ def _load_data(name: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     except (ValueError, IndexError):
         rows = rows[1:]  # a header
     if not rows or len(rows[0]) < 2:
-        raise ValueError(f"{name}: expected rows of at least 2 columns (features, then the label)")
+        raise ValueError(tr("{name}: expected rows of at least 2 columns (features, then the "
+                            "label)", name=name))
     widths = {len(r) for r in rows}
     if len(widths) != 1:
-        raise ValueError(f"{name}: rows have different numbers of columns {sorted(widths)}")
+        raise ValueError(tr("{name}: rows have different numbers of columns {widths}",
+                            name=name, widths=sorted(widths)))
     try:
         x = np.array([[float(c) for c in r[:-1]] for r in rows])
     except ValueError as err:
-        raise ValueError(f"{name}: the feature columns must be numbers ({err})") from None
+        raise ValueError(tr("{name}: the feature columns must be numbers ({err})", name=name,
+                            err=err)) from None
     bad = np.argwhere(~np.isfinite(x))
     if bad.size:
         r, c = bad[0]
-        raise ValueError(f"{name}: data row {r + 1}, column {c + 1} is {x[r, c]}: every feature "
-                         f"must be a finite number ({len(bad)} value(s) are not)")
+        raise ValueError(tr("{name}: data row {row}, column {column} is {value}: every feature "
+                            "must be a finite number ({count} value(s) are not)", name=name,
+                            row=r + 1, column=c + 1, value=x[r, c], count=len(bad)))
     labels = [r[-1].strip() for r in rows]
     try:
         values = np.array([float(v) for v in labels])
@@ -127,8 +139,8 @@ def _load_data(name: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
         return x, y.astype("int64"), [str(c) for c in classes]
     if not np.all(np.isfinite(values)):
         r = int(np.argwhere(~np.isfinite(values))[0, 0])
-        raise ValueError(f"{name}: data row {r + 1} has the label {labels[r]!r}: a numeric "
-                         "label must be a finite number")
+        raise ValueError(tr("{name}: data row {row} has the label {label!r}: a numeric label "
+                            "must be a finite number", name=name, row=r + 1, label=labels[r]))
     if np.all(values == np.round(values)) and len(np.unique(values)) <= 20:
         classes, y = np.unique(values, return_inverse=True)
         return x, y.astype("int64"), [f"{c:g}" for c in classes]
@@ -142,7 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         x, y, classes = _load_data(args.data)
     except (OSError, ValueError) as err:
-        print(f"tinygrad-es train: error: {err}", file=sys.stderr)
+        print(tr("tinygrad-es train: error: {err}", err=err), file=sys.stderr)
         return 2
     order = np.random.default_rng(args.seed).permutation(len(x))  # the split takes the last rows
     x, y = x[order], y[order]
@@ -166,21 +178,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.lr is not None:
         optimizer.learning_rate = args.lr
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    kind = ("regression" if classes is None else f"{len(classes)} classes ("
-            + ", ".join(classes[:10]) + (", ..." if len(classes) > 10 else "") + ")")
-    print(f"data: {args.data}, {len(x)} rows, {x.shape[1]} features, {kind}"
-          + (", features standardized" if args.standardize else ""))
+    kind = (tr("regression") if classes is None else tr(
+        "{n} classes ({names})", n=len(classes),
+        names=", ".join(classes[:10]) + (", ..." if len(classes) > 10 else "")))
+    print(tr("data: {data}, {rows} rows, {features} features, {kind}", data=args.data,
+             rows=len(x), features=x.shape[1], kind=kind)
+          + (tr(", features standardized") if args.standardize else ""))
     model.summary()
-    print(f"optimizer {optimizer}, loss {loss}")
+    print(tr("optimizer {optimizer}, loss {loss}", optimizer=optimizer, loss=loss))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     history = model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size,
                         validation_split=args.validation_split, verbose=args.verbose,
                         callbacks=[keras.callbacks.CSVLogger(str(out / "history.csv"))])
-    print("final: " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.history.items()))
+    print(tr("final: ") + ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.history.items()))
     model.save(str(out / "model.npz"))
     written = [out / "model.npz", out / "history.csv"]
-    Figure = figure_class("the history plot")
+    Figure = figure_class(N_("the history plot"))
     if Figure is not None:
         from tinygrad_es.viz.plots import plot_history
 
@@ -194,6 +208,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tinygrad_es.viz.graph import model_to_dot
 
     written.append(render(model_to_dot(model), out / "model"))
-    print(f"written to {out.resolve()}: " + ", ".join(p.name for p in written))
-    print(f"load it back with: tinygrad_es.models.load_model({str(out / 'model.npz')!r})")
+    print(tr("written to {out}: {files}", out=out.resolve(),
+             files=", ".join(p.name for p in written)))
+    print(tr("load it back with: {code}",
+             code=f"tinygrad_es.models.load_model({str(out / 'model.npz')!r})"))
     return 0

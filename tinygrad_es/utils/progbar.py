@@ -23,6 +23,8 @@ import sys
 import time
 from typing import Iterable
 
+from tinygrad_es.i18n import N_, tr
+
 _BOLD, _GREEN, _GREY, _RESET = "\x1b[1m", "\33[32m", "\33[37m", "\x1b[0m"
 
 
@@ -36,13 +38,15 @@ def _stdout_is_live() -> bool:
     return tty or "ipykernel" in sys.modules or "PYCHARM_HOSTED" in os.environ
 
 
-def format_time_per_unit(seconds: float, unit_name: str = "step") -> str:
-    """Keras's ``" 12ms/step"``: ``s`` at >= 1 s (or 0), ``ms`` at >= 1e-3 s, else ``us``.
+def format_time_per_unit(seconds: float, unit_name: str = N_("step")) -> str:
+    """Keras's ``" 12ms/step"``: ``s`` at >= 1 s (or 0), ``ms`` at >= 1e-3 s, else ``us``. The
+    unit is in the current language (``"paso"`` in Spanish).
 
     Example:
         >>> format_time_per_unit(0.0123)
         ' 12ms/step'
     """
+    unit_name = tr(unit_name)
     if seconds >= 1 or seconds == 0:
         return f" {seconds:.0f}s/{unit_name}"
     if seconds >= 1e-3:

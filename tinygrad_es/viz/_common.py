@@ -41,8 +41,8 @@ def walk(root: Tensor) -> list[Tensor]:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        if node._ctx is not None:
-            for parent in reversed(node._ctx.parents):
+        if node.grad_fn is not None:
+            for parent in reversed(node.parents):
                 if id(parent) not in visited:
                     stack.append((parent, False))
     return order
@@ -74,7 +74,7 @@ def resolve_names(nodes: list[Tensor], names: Mapping[Any, str] | None,
             out[id(t)] = t.name
         elif t is root:
             out[id(t)] = "L"
-        elif t.requires_grad or t._ctx is not None:
+        elif t.requires_grad or t.grad_fn is not None:
             counter += 1
             out[id(t)] = f"t{counter}"
     return out
@@ -82,7 +82,7 @@ def resolve_names(nodes: list[Tensor], names: Mapping[Any, str] | None,
 
 def op_label(t: Tensor) -> str:
     """``"+"``, ``"*"``, ``"sigmoid"``, ``"sum(axis=0)"``, ``"**3"``: the op node's text."""
-    ctx = t._ctx
+    ctx = t.grad_fn
     name = ctx.name
     if name in SYMBOLS:
         return SYMBOLS[name]
@@ -97,7 +97,7 @@ def op_label(t: Tensor) -> str:
 
 def expression(t: Tensor, names: dict[int, str]) -> str:
     """``"t3 = t1 * w_52"``: the node written as its op applied to its inputs."""
-    ctx = t._ctx
+    ctx = t.grad_fn
     args = [display(p, names) for p in ctx.parents]
     if ctx.name in EXPRESSIONS and len(args) == EXPRESSIONS[ctx.name].count("{"):
         rhs = EXPRESSIONS[ctx.name].format(*args)

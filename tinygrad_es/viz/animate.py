@@ -23,25 +23,11 @@ import numpy as np
 
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz._common import display, expression, summary, walk
-from tinygrad_es.viz.trace import _TEXT as _TRACE, _num, _paren, backward_steps
+from tinygrad_es.i18n import tr
+from tinygrad_es.viz.trace import _num, _paren, _text as _trace_text, backward_steps, check_lang
 
 __all__ = ["animate_backward", "animate_forward", "Animation", "Frame"]
 
-_TEXT = {
-    "en": {"backward": "Backpropagation of {root} = {value}", "forward": "Forward pass of {root}",
-           "step": "Step {k}/{n}", "start": "Start: ∂{root}/∂{root} = {seed}; no other "
-           "gradient is known yet", "inputs": "Start: the inputs and the weights are known",
-           "done": "Done: {root} = {value}; the backward pass comes next",
-           "paths": "{name}.grad = {parts}  (the {n} paths add up)",
-           "reached": "→ {name}.grad = {value}"},
-    "es": {"backward": "Retropropagación de {root} = {value}",
-           "forward": "Propagación hacia delante de {root}", "step": "Paso {k}/{n}",
-           "start": "Inicio: ∂{root}/∂{root} = {seed}; aún no se conoce ningún otro gradiente",
-           "inputs": "Inicio: se conocen las entradas y los pesos",
-           "done": "Fin: {root} = {value}; ahora viene la retropropagación",
-           "paths": "{name}.grad = {parts}  (se suman los {n} caminos)",
-           "reached": "→ {name}.grad = {value}"},
-}
 _CURRENT = {"fill": "#ffd966", "edge": "#c0392b", "lw": 1.8}
 _REACHED = {"fill": "#f8cecc"}
 _FINAL = {"fill": "#d5e8d4", "edge": "#2e7d32", "lw": 1.4}
@@ -125,14 +111,16 @@ class Animation:
         elif path.suffix == ".gif":
             self._gif(path)
         else:
-            raise ValueError(f"Animation.save writes .gif or .html, received {path.name!r}")
+            raise ValueError(tr("Animation.save writes .gif or .html, received {name!r}",
+                                name=path.name))
         return path
 
     def _gif(self, path: Path) -> None:
         try:
             from PIL import Image
         except ImportError as err:
-            raise ImportError(f"a GIF needs Pillow (pip install pillow) ({err})") from None
+            raise ImportError(tr("a GIF needs Pillow (pip install pillow) ({err})",
+                                 err=err)) from None
         images = [Image.open(io.BytesIO(self.png(k))).convert("RGB") for k in range(len(self))]
         size = (max(i.width for i in images), max(i.height for i in images))
         frames = []
@@ -155,7 +143,7 @@ class Animation:
         titles = ",".join(json.dumps(f.caption[0] if f.caption else "").replace("</", "<\\/")
                           for f in self.frames)
         body = _PLAYER.format(uid=uid, n=len(self) - 1, images=images, titles=titles, ms=self.ms,
-                              first=sources[0])
+                              first=sources[0], play=tr("play"), pause=tr("pause"))
         if not standalone:
             return body
         return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tinygrad_es"
@@ -170,7 +158,7 @@ class Animation:
 
 _players = itertools.count()
 _PLAYER = """<div id="{uid}" style="font-family:sans-serif">
-<div><button id="{uid}p">&#9664;</button> <button id="{uid}g">&#9654; play</button>
+<div><button id="{uid}p">&#9664;</button> <button id="{uid}g">&#9654; {play}</button>
 <button id="{uid}n">&#9654;</button>
 <input id="{uid}s" type="range" min="0" max="{n}" value="0" style="width:50%">
 <span id="{uid}t"></span></div>
@@ -182,14 +170,14 @@ _PLAYER = """<div id="{uid}" style="font-family:sans-serif">
     k = Math.max(0, Math.min({n}, j)); $("i").src = images[k]; $("s").value = k;
     $("t").textContent = (k + 1) + "/" + images.length + "  " + titles[k];
   }}
-  function stop() {{ clearInterval(timer); timer = null; $("g").innerHTML = "&#9654; play"; }}
+  function stop() {{ clearInterval(timer); timer = null; $("g").innerHTML = "&#9654; {play}"; }}
   $("p").onclick = function() {{ stop(); show(k - 1); }};
   $("n").onclick = function() {{ stop(); show(k + 1); }};
   $("s").oninput = function() {{ stop(); show(parseInt(this.value)); }};
   $("g").onclick = function() {{
     if (timer) {{ stop(); return; }}
     if (k == {n}) show(0);
-    $("g").innerHTML = "&#10074;&#10074; pause";
+    $("g").innerHTML = "&#10074;&#10074; {pause}";
     timer = setInterval(function() {{ if (k == {n}) stop(); else show(k + 1); }}, {ms});
   }};
   show(0);
@@ -198,7 +186,8 @@ _PLAYER = """<div id="{uid}" style="font-family:sans-serif">
 
 # ----- the two animations -----
 
-def animate_backward(tensor: Tensor, lang: str = "es", names: Mapping[Any, str] | None = None,
+def animate_backward(tensor: Tensor, lang: str | None = None,
+                     names: Mapping[Any, str] | None = None,
                      grad: Any = None, rankdir: str | None = None, digits: int = 4,
                      dpi: float = 80) -> Animation:
     """The backward pass of ``tensor`` on its graph picture, one frame per op (plus a first
@@ -207,7 +196,7 @@ def animate_backward(tensor: Tensor, lang: str = "es", names: Mapping[Any, str] 
 
     Args:
         tensor: the output, usually a scalar loss.
-        lang: ``"es"`` (Spanish) or ``"en"``.
+        lang: ``"es"`` (Spanish) or ``"en"``; default: the current language (``set_language``).
         names: display names keyed by Tensor or by ``.name``.
         grad: the upstream gradient for a non-scalar output.
         rankdir: ``"LR"`` or ``"TB"``; default ``"LR"`` for up to 12 ops, else ``"TB"``.
@@ -240,7 +229,7 @@ def animate_backward(tensor: Tensor, lang: str = "es", names: Mapping[Any, str] 
         node, name = step.node, shown[id(step.node)]
         style = _style({ids[id(node)]: _CURRENT, ids[id(node)] + "_op": _CURRENT})
         caption = [f"{text['step'].format(k=step.number, n=n)}: {expression(node, shown)} = "
-                   f"{num(node.data)}   ({node._ctx.name})",
+                   f"{num(node.data)}   ({node.op})",
                    f"{trace['upstream']}:  ∂{root}/∂{name} = {num(step.upstream)}"
                    + (" " + trace["sum_of"].format(n=step.n_parts) if step.n_parts > 1 else "")]
         for c in step.contributions:
@@ -272,7 +261,8 @@ def animate_backward(tensor: Tensor, lang: str = "es", names: Mapping[Any, str] 
     return Animation(scene, frames, dpi=dpi)
 
 
-def animate_forward(tensor: Tensor, lang: str = "es", names: Mapping[Any, str] | None = None,
+def animate_forward(tensor: Tensor, lang: str | None = None,
+                    names: Mapping[Any, str] | None = None,
                     rankdir: str | None = None, digits: int = 4,
                     dpi: float = 80) -> Animation:
     """The forward pass that computed ``tensor``: the inputs first, then one frame per op as
@@ -293,9 +283,9 @@ def animate_forward(tensor: Tensor, lang: str = "es", names: Mapping[Any, str] |
     shown = resolve_names(nodes, names, root=tensor)
     root = shown[id(tensor)]
     num = lambda a: _num(a, digits)  # noqa: E731
-    ops = [t for t in nodes if t._ctx is not None]
+    ops = [t for t in nodes if t.grad_fn is not None]
     scene, ids, op_edges = _scene(tensor, names, rankdir, show_grad=False, n_ops=len(ops))
-    known = {id(t) for t in nodes if t._ctx is None}
+    known = {id(t) for t in nodes if t.grad_fn is None}
 
     def frame(kind: str, node: Tensor | None, caption: list[str], style: Any) -> Frame:
         for t in nodes:
@@ -308,18 +298,18 @@ def animate_forward(tensor: Tensor, lang: str = "es", names: Mapping[Any, str] |
 
     title = text["forward"].format(root=root)
     frames = [frame("start", None, [title, text["inputs"]],
-                    _style({ids[id(t)]: _REACHED for t in nodes if t._ctx is None}))]
+                    _style({ids[id(t)]: _REACHED for t in nodes if t.grad_fn is None}))]
     for k, node in enumerate(ops, start=1):
         known.add(id(node))
         style = _style({ids[id(node)]: _CURRENT, ids[id(node)] + "_op": _CURRENT})
         for j in op_edges[id(node)]:
             style.edge[j] = dict(_ARROW)
-        parents = node._ctx.parents
+        parents = node.parents
         with_values = {id(p): _paren(num(p.data)) for p in parents if np.size(p.data) == 1}
         line = f"{text['step'].format(k=k, n=len(ops))}: {expression(node, shown)}"
         if len(with_values) == len(parents):
             line += " = " + expression(node, {**shown, **with_values}).split(" = ", 1)[1]
-        frames.append(frame("step", node, [line + f" = {num(node.data)}   ({node._ctx.name})"],
+        frames.append(frame("step", node, [line + f" = {num(node.data)}   ({node.op})"],
                             style))
     done = text["done"].format(root=root, value=num(tensor.data))
     frames.append(frame("end", None, [title, done], _style({ids[id(tensor)]: _FINAL})))
@@ -328,10 +318,16 @@ def animate_forward(tensor: Tensor, lang: str = "es", names: Mapping[Any, str] |
 
 # ----- helpers -----
 
-def _texts(lang: str) -> tuple[dict[str, str], dict[str, str]]:
-    if lang not in _TEXT:
-        raise ValueError(f"lang must be 'en' or 'es', received {lang!r}")
-    return _TEXT[lang], _TRACE[lang]
+def _texts(lang: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    check_lang(lang)
+    return {"backward": tr("Backpropagation of {root} = {value}", lang),
+            "forward": tr("Forward pass of {root}", lang),
+            "step": tr("Step {k}/{n}", lang),
+            "start": tr("Start: ∂{root}/∂{root} = {seed}; no other gradient is known yet", lang),
+            "inputs": tr("Start: the inputs and the weights are known", lang),
+            "done": tr("Done: {root} = {value}; the backward pass comes next", lang),
+            "paths": tr("{name}.grad = {parts}  (the {n} paths add up)", lang),
+            "reached": "→ {name}.grad = {value}"}, _trace_text(lang)
 
 
 def _scene(tensor: Tensor, names: Mapping[Any, str] | None, rankdir: str | None,
@@ -351,7 +347,7 @@ def _scene(tensor: Tensor, names: Mapping[Any, str] | None, rankdir: str | None,
     ids = {id(t): f"n{k}" for k, t in enumerate(walk(tensor))}
     op_edges: dict[int, list[int]] = {}
     for t in walk(tensor):
-        if t._ctx is not None:
+        if t.grad_fn is not None:
             op = ids[id(t)] + "_op"
             op_edges[id(t)] = ([j for j, (_, head) in enumerate(scene.edges) if head == op]
                                + [scene.edges.index((op, ids[id(t)]))])

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
+from tinygrad_es.i18n import N_, tr
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz._common import op_label, resolve_names, shape_text, summary, walk
 from tinygrad_es.viz.picture import GraphPicture
@@ -29,9 +30,9 @@ _PARAM_STYLE = {"style": "filled", "fillcolor": "#dbe9f6"}
 _CONST_STYLE = {"color": "gray55", "fontcolor": "gray35"}
 _OP_STYLE = {"shape": "ellipse", "fontsize": "10", "width": "0.3", "height": "0.3",
              "margin": "0.03,0.02"}
-_INSTALL = ("Install Graphviz's `dot` program to render it: `apt-get install graphviz` "
-            "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`; then "
-            "`dot -T{fmt} {dot} -o {out}` renders this file.")
+_INSTALL = N_("Install Graphviz's `dot` program to render it: `apt-get install graphviz` "
+              "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`; "
+              "then `dot -T{fmt} {dot} -o {out}` renders this file.")
 
 Spec = tuple[dict[str, str], list[tuple[str, dict[str, str]]], list[tuple[str, str]]]
 
@@ -89,13 +90,14 @@ def draw_graph(tensor: Tensor, rankdir: str = "LR", show_data: bool = True,
 def _tensor_spec(root: Tensor, rankdir: str, show_data: bool, show_grad: bool,
                  names: Mapping[Any, str] | None, max_nodes: int) -> Spec:
     if rankdir not in _RANKDIRS:
-        raise ValueError(f"rankdir must be one of {_RANKDIRS}, received {rankdir!r}")
+        raise ValueError(tr("rankdir must be one of {valid}, received {rankdir!r}",
+                            valid=_RANKDIRS, rankdir=rankdir))
     nodes_in_order = walk(root)
     if len(nodes_in_order) > max_nodes:
-        raise ValueError(
-            f"the graph has {len(nodes_in_order)} tensors, more than max_nodes={max_nodes}; a "
-            "picture this big is unreadable: draw a smaller expression (one sample, one layer) "
-            "or pass a larger max_nodes")
+        raise ValueError(tr(
+            "the graph has {n} tensors, more than max_nodes={max_nodes}; a picture this big is "
+            "unreadable: draw a smaller expression (one sample, one layer) or pass a larger "
+            "max_nodes", n=len(nodes_in_order), max_nodes=max_nodes))
     shown = resolve_names(nodes_in_order, names, root=root)
     ids = {id(t): f"n{k}" for k, t in enumerate(nodes_in_order)}
     # micrograd's one row of fields for scalar graphs; name/shape over data/grad once arrays
@@ -112,18 +114,18 @@ def _tensor_spec(root: Tensor, rankdir: str, show_data: bool, show_grad: bool,
             if t.grad is not None:
                 fields.append("grad " + summary(t.grad))
             else:
-                fields.append("grad None" if t.requires_grad else "no grad")
+                fields.append("grad None" if t.requires_grad else tr("no grad"))
         attrs = {"label": _record(fields, two_rows), "shape": "record",
                  "_rows": _rows(fields, two_rows, rankdir), "_kind": "value"}
-        if t._ctx is None:
+        if t.grad_fn is None:
             attrs.update(_PARAM_STYLE if t.requires_grad else _CONST_STYLE)
             attrs["_kind"] = "param" if t.requires_grad else "const"
         nodes.append((nid, attrs))
-        if t._ctx is not None:
+        if t.grad_fn is not None:
             op_id = nid + "_op"
             nodes.append((op_id, {"label": op_label(t), **_OP_STYLE, "_rows": [[op_label(t)]],
                                   "_kind": "op"}))
-            edges.extend((ids[id(p)], op_id) for p in t._ctx.parents)
+            edges.extend((ids[id(p)], op_id) for p in t.parents)
             edges.append((op_id, nid))
     return {"rankdir": rankdir, **_GRAPH_ATTR}, nodes, edges
 
@@ -165,15 +167,17 @@ def draw_model(model: Any, rankdir: str = "TB", engine: str = "auto") -> GraphPi
 
 def _model_spec(model: Any, rankdir: str) -> Spec:
     if rankdir not in _RANKDIRS:
-        raise ValueError(f"rankdir must be one of {_RANKDIRS}, received {rankdir!r}")
+        raise ValueError(tr("rankdir must be one of {valid}, received {rankdir!r}",
+                            valid=_RANKDIRS, rankdir=rankdir))
     layers = getattr(model, "layers", None)
     if layers is None:
-        raise TypeError(f"draw_model expects a model with .layers (a Sequential), received "
-                        f"{type(model).__name__}")
+        raise TypeError(tr("draw_model expects a model with .layers (a Sequential), received "
+                           "{type}", type=type(model).__name__))
     shape = getattr(model, "input_shape", None)
     stack = rankdir in ("TB", "BT")  # Graphviz stacks a record's fields across the ranks
-    first = ["input", _shape_or_unknown(shape)]
-    nodes = [("input", {"label": "{ input | " + _escape_record(_shape_or_unknown(shape)) + " }",
+    first = [tr("input"), _shape_or_unknown(shape)]
+    nodes = [("input", {"label": "{ " + _escape_record(first[0]) + " | "
+                        + _escape_record(_shape_or_unknown(shape)) + " }",
                         "shape": "record", **_CONST_STYLE,
                         "_rows": [[f] for f in first] if stack else [first], "_kind": "const"})]
     edges: list[tuple[str, str]] = []
@@ -188,7 +192,8 @@ def _model_spec(model: Any, rankdir: str) -> Spec:
         if activation:
             kind += f" ({activation})"
         fields = [getattr(layer, "name", f"layer_{k}"), kind,
-                  "output " + _shape_or_unknown(shape), f"params {params}"]
+                  tr("output {shape}", shape=_shape_or_unknown(shape)),
+                  tr("params {n}", n=params)]
         nid = f"layer{k}"
         nodes.append((nid, {"label": _record(fields), "shape": "record",
                             **(_PARAM_STYLE if params else {}),
@@ -196,7 +201,8 @@ def _model_spec(model: Any, rankdir: str) -> Spec:
                             "_kind": "param" if params else "layer"}))
         edges.append((previous, nid))
         previous = nid
-    title = f"{getattr(model, 'name', type(model).__name__)}: {total} parameters"
+    title = tr("{name}: {total} parameters", name=getattr(model, "name", type(model).__name__),
+               total=total)
     graph = {"rankdir": rankdir, "label": _escape_quote(title), "labelloc": "b", **_GRAPH_ATTR}
     return graph, nodes, edges
 
@@ -266,19 +272,21 @@ def render(graph: Any, path: str | Path, format: str = "png") -> Path:
         try:
             return GraphPicture(spec, "matplotlib").save(out_file)
         except ImportError as err:
-            missing = f" Nor could matplotlib draw it ({err}; pip install 'tinygrad_es[viz]')."
+            missing = " " + tr("Nor could matplotlib draw it ({err}; pip install "
+                               "'tinygrad_es[viz]').", err=err)
     else:
         missing = ""
     if program is None:
-        warnings.warn(f"Graphviz's `dot` program was not found, so only {dot_file} was written."
-                      f"{missing} " + _INSTALL.format(fmt=format, dot=dot_file, out=out_file),
+        warnings.warn(tr("Graphviz's `dot` program was not found, so only {dot} was written.",
+                         dot=dot_file) + f"{missing} "
+                      + tr(_INSTALL, fmt=format, dot=dot_file, out=out_file),
                       GraphvizMissing, stacklevel=2)
         return dot_file
     done = subprocess.run([program, f"-T{format}", str(dot_file), "-o", str(out_file)],
                           capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"`dot -T{format}` failed on {dot_file} (exit {done.returncode}): "
-                           f"{done.stderr.strip()}")
+        raise RuntimeError(tr("`dot -T{fmt}` failed on {dot} (exit {code}): {stderr}", fmt=format,
+                              dot=dot_file, code=done.returncode, stderr=done.stderr.strip()))
     return out_file
 
 
@@ -298,15 +306,16 @@ def _source_of(graph: Any) -> str:
         return to_dot(graph)
     if isinstance(graph, str):
         if "graph" not in graph:
-            raise ValueError("render received a string that is not Graphviz source; pass a "
-                             "Tensor, a model, a graphviz.Digraph or 'digraph { ... }' text")
+            raise ValueError(tr("render received a string that is not Graphviz source; pass a "
+                                "Tensor, a model, a graphviz.Digraph or {example} text",
+                                example="'digraph { ... }'"))
         return graph
     if isinstance(getattr(graph, "source", None), str):
         return graph.source
     if hasattr(graph, "layers"):
         return model_to_dot(graph)
-    raise TypeError(f"render expects a Tensor, a model, a graphviz.Digraph or Graphviz source, "
-                    f"received {type(graph).__name__}")
+    raise TypeError(tr("render expects a Tensor, a model, a graphviz.Digraph or Graphviz source, "
+                       "received {type}", type=type(graph).__name__))
 
 
 # ----- writing Graphviz -----
@@ -315,10 +324,10 @@ def _digraph(spec: Spec) -> Any:
     try:
         import graphviz
     except ImportError as err:
-        raise ImportError(
+        raise ImportError(tr(
             "draw_graph/draw_model need the Python package graphviz (pip install graphviz, or "
             "pip install 'tinygrad_es[viz]'); to_dot()/model_to_dot() need nothing and "
-            f"render() writes a .dot file from them ({err})") from None
+            "render() writes a .dot file from them ({err})", err=err)) from None
     graph_attr, nodes, edges = spec
     dot = graphviz.Digraph(graph_attr=graph_attr, node_attr=dict(_GRAPH_ATTR))
     for nid, attrs in nodes:

@@ -15,59 +15,55 @@ from typing import Any, Mapping
 import numpy as np
 
 from tinygrad_es.autograd import toposort, unbroadcast
+from tinygrad_es.i18n import LANGUAGES, tr
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.viz._common import display, expression, fmt, resolve_names, summary, walk
+from tinygrad_es.viz.html import TraceText
 
 __all__ = ["trace_backward", "backward_steps", "BackwardRun", "Step", "Contribution"]
 
-_TEXT = {
-    "en": {
-        "title": "Backward pass of {root} = {value}, step by step from the output to the inputs.",
-        "rule": "Chain rule: gradient reaching an input = upstream gradient × local derivative.",
-        "start": "start: ∂{root}/∂{root} = {seed}",
-        "step": "Step",
-        "upstream": "upstream gradient",
-        "local": "local derivative",
-        "to": "to",
-        "sum_of": "(sum of {n} contributions)",
-        "vjp": "(vector-Jacobian product: {formula})",
-        "broadcast": "(summed over the broadcast axes to shape {shape})",
-        "param": "→ added to {name}.grad",
-        "result": "Gradients of the inputs (what backward() adds to .grad):",
-        "parts": "(sum of {n} paths: {parts})",
-        "entrywise": "entrywise",
-    },
-    "es": {
-        "title": "Retropropagación (backward) de {root} = {value}, paso a paso desde la salida "
-                 "hasta las entradas.",
-        "rule": "Regla de la cadena: gradiente que llega a una entrada = gradiente que viene de "
-                "arriba × derivada local.",
-        "start": "inicio: ∂{root}/∂{root} = {seed}",
-        "step": "Paso",
-        "upstream": "gradiente que llega",
-        "local": "derivada local",
-        "to": "hacia",
-        "sum_of": "(suma de {n} contribuciones)",
-        "vjp": "(producto vector-jacobiano: {formula})",
-        "broadcast": "(sumado sobre los ejes difundidos por broadcasting, forma {shape})",
-        "param": "→ se suma a {name}.grad",
-        "result": "Gradientes de las entradas (lo que backward() suma a .grad):",
-        "parts": "(suma de {n} caminos: {parts})",
-        "entrywise": "elemento a elemento",
-    },
-}
+def _text(lang: str | None = None) -> dict[str, str]:
+    """The trace's words in ``lang`` (default: the current language), from the catalogue."""
+    check_lang(lang)
+    return {
+        "title": tr("Backward pass of {root} = {value}, step by step from the output to the "
+                    "inputs.", lang),
+        "rule": tr("Chain rule: gradient reaching an input = upstream gradient × local "
+                   "derivative.", lang),
+        "start": tr("start: ∂{root}/∂{root} = {seed}", lang),
+        "step": tr("Step", lang),
+        "upstream": tr("upstream gradient", lang),
+        "local": tr("local derivative", lang),
+        "to": tr("to", lang),
+        "sum_of": tr("(sum of {n} contributions)", lang),
+        "vjp": tr("(vector-Jacobian product: {formula})", lang),
+        "broadcast": tr("(summed over the broadcast axes to shape {shape})", lang),
+        "param": tr("→ added to {name}.grad", lang),
+        "result": tr("Gradients of the inputs (what backward() adds to .grad):", lang),
+        "parts": tr("(sum of {n} paths: {parts})", lang),
+        "entrywise": tr("entrywise", lang),
+    }
 
-def trace_backward(tensor: Tensor, lang: str = "en", names: Mapping[Any, str] | None = None,
+
+def check_lang(lang: str | None) -> None:
+    """A ``lang=`` argument: ``None`` (the current language, see ``set_language``), en or es."""
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(tr("lang must be 'en' or 'es', received {lang!r}", lang=lang))
+
+
+def trace_backward(tensor: Tensor, lang: str | None = None, names: Mapping[Any, str] | None = None,
                    grad: Any = None, digits: int = 6) -> str:
     """The backward pass of ``tensor`` as text, one step per op, without changing any ``.grad``.
 
-    Call it before ``backward()`` (or after ``backward(retain_graph=True)``): the ops' saved
-    values are needed. Tensors are called by ``.name`` (name your parameters ``w_2``, ``b_5`` as
-    the course does), by ``names``, or ``t1, t2, ...``; an unnamed output is ``L``.
+    Call it before or after ``backward()`` (the same text: after it, each op whose saved values
+    backward freed is run again on its inputs), but before an optimizer changes the weights.
+    Tensors are called by ``.name`` (name your parameters ``w_2``, ``b_5`` as the course does),
+    by ``names``, or ``t1, t2, ...``; an unnamed output is ``L``. In Jupyter the result (a
+    ``str``) shows as a table, one row per local derivative.
 
     Args:
         tensor: the output, usually a scalar loss.
-        lang: ``"en"`` or ``"es"`` (Spanish).
+        lang: ``"en"`` or ``"es"`` (Spanish); default: the current language (``set_language``).
         names: display names keyed by Tensor or by ``.name``.
         grad: the upstream gradient for a non-scalar output (as ``backward(grad)``).
         digits: significant digits of the printed numbers.
@@ -82,16 +78,14 @@ def trace_backward(tensor: Tensor, lang: str = "en", names: Mapping[Any, str] | 
         >>> L.backward(); round(float(w.grad), 6)   # backward() agrees with the trace
         0.393224
     """
-    if lang not in _TEXT:
-        raise ValueError(f"lang must be 'en' or 'es', received {lang!r}")
+    text = _text(lang)
     run = backward_steps(tensor, names=names, grad=grad, caller="trace_backward")
-    text = _TEXT[lang]
     shown, root = run.names, run.names[id(tensor)]
     num = lambda a: _num(a, digits)  # noqa: E731
     lines = [text["title"].format(root=root, value=num(tensor.data)), text["rule"], "",
              text["start"].format(root=root, seed=num(run.seed)), ""]
     for step in run.steps:
-        node, ctx, name = step.node, step.node._ctx, shown[id(step.node)]
+        node, ctx, name = step.node, step.node.grad_fn, shown[id(step.node)]
         lines.append(f"[{text['step']} {step.number}] {expression(node, shown)} = "
                      f"{num(node.data)}    ({ctx.name})")
         extra = " " + text["sum_of"].format(n=step.n_parts) if step.n_parts > 1 else ""
@@ -110,7 +104,7 @@ def trace_backward(tensor: Tensor, lang: str = "en", names: Mapping[Any, str] | 
             line = f"    {text['to'] + ' ' + pname:<20} ∂{root}/∂{pname} = {how}{num(c.grad)}"
             if c.broadcast:
                 line += " " + text["broadcast"].format(shape=c.parent.data.shape)
-            if c.parent._ctx is None:
+            if c.parent.grad_fn is None:
                 line += "  " + text["param"].format(name=pname)
             lines.append(line)
         lines.append("")
@@ -125,7 +119,7 @@ def trace_backward(tensor: Tensor, lang: str = "en", names: Mapping[Any, str] | 
             joined = " + ".join(num(p) for p in leaf_parts)
             line += "  " + text["parts"].format(n=len(leaf_parts), parts=joined)
         lines.append(line)
-    return "\n".join(lines) + "\n"
+    return TraceText("\n".join(lines) + "\n", run, lang, digits)  # a str; a table in Jupyter
 
 
 # ----- the steps, shared by the trace and the animation -----
@@ -181,17 +175,16 @@ def backward_steps(tensor: Tensor, names: Mapping[Any, str] | None = None, grad:
         ([1, 2], 4.0)
     """
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"{caller} expects a Tensor, received {type(tensor).__name__}")
+        raise TypeError(tr("{caller} expects a Tensor, received {type}", caller=caller,
+                           type=type(tensor).__name__))
     if not tensor.requires_grad:
-        raise ValueError(f"{caller}: this tensor does not require grad, so there is no "
-                         "backward pass; create the inputs with requires_grad=True")
+        raise ValueError(tr("{caller}: this tensor does not require grad, so there is no "
+                            "backward pass; create the inputs with requires_grad=True",
+                            caller=caller))
     order = toposort(tensor)
-    for node in order:
-        if node._ctx is not None and node._ctx.released:
-            raise RuntimeError(
-                f"{caller} needs the values the ops saved, but backward() already freed them "
-                f"(at {node._ctx.name}). Call {caller} before backward(), or call "
-                "backward(retain_graph=True).")
+    # After backward() released the saved arrays, each op is replayed on its recorded inputs.
+    ops = {id(node): _with_saved_values(node, caller) for node in order
+           if node.grad_fn is not None}
     seed = _seed(tensor, grad)
     shown = resolve_names(walk(tensor), names, root=tensor)
     root = shown[id(tensor)]
@@ -203,7 +196,7 @@ def backward_steps(tensor: Tensor, names: Mapping[Any, str] | None = None, grad:
         g = grads.pop(id(node), None)
         if g is None:
             continue
-        ctx = node._ctx
+        ctx = ops.get(id(node))
         if ctx is None:
             leaves.append(node)
             grads[id(node)] = g
@@ -231,16 +224,34 @@ def backward_steps(tensor: Tensor, names: Mapping[Any, str] | None = None, grad:
     return BackwardRun(tensor, shown, seed, steps, grads, parts, leaves)
 
 
+def _with_saved_values(node: Tensor, caller: str) -> Any:
+    """The op that made ``node``, with the arrays its backward needs: the op itself, or, once
+    ``backward()`` released them, the op run again on the same inputs (``Function.replay``)."""
+    op = node.grad_fn
+    if not op.released:
+        return op
+    fresh, out = op.replay()
+    # The same numpy calls on the same input arrays give the same bits; a difference means an
+    # input changed since the forward pass (an optimizer step), and the trace would be wrong.
+    if out.shape != node.data.shape or not np.array_equal(out, node.data, equal_nan=True):
+        raise RuntimeError(tr(
+            "{caller}: the inputs of {op} changed after the forward pass (an optimizer step?), so "
+            "its backward pass can no longer be shown; compute the loss again and trace that",
+            caller=caller, op=op.name))
+    return fresh
+
+
 def _seed(tensor: Tensor, grad: Any) -> np.ndarray:
     if grad is None:
         if tensor.size != 1:
-            raise ValueError(f"trace_backward without grad= needs a scalar output, received shape "
-                             f"{tensor.shape}; reduce it (.sum(), .mean()) or pass grad=")
+            raise ValueError(tr("trace_backward without grad= needs a scalar output, received "
+                                "shape {shape}; reduce it (.sum(), .mean()) or pass grad=",
+                                shape=tensor.shape))
         return np.ones_like(tensor.data)
     seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=tensor.dtype)
     if seed.shape != tensor.shape:
-        raise ValueError(f"trace_backward received grad of shape {seed.shape} for an output of "
-                         f"shape {tensor.shape}; they must match")
+        raise ValueError(tr("trace_backward received grad of shape {grad} for an output of "
+                            "shape {shape}; they must match", grad=seed.shape, shape=tensor.shape))
     return seed
 
 
