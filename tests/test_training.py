@@ -321,3 +321,27 @@ def test_a_model_without_trainable_weights_warns_and_still_logs(keras):
     with pytest.warns(UserWarning, match="does not have any trainable weights"):
         oh = om.fit(X, Y, epochs=2, verbose=0, shuffle=False)
     assert max_abs_diff(oh.history["loss"], kh.history["loss"]) <= TOL
+
+
+# ----- train_step / test_step: the one step fit, train_on_batch, evaluate and test_on_batch run -----
+
+def test_train_step_and_test_step_take_keras_data_tuples(keras):
+    """train_step((x, y)) and train_step((x, y, sw)) update as Keras's train_on_batch does;
+    test_step adds to the running loss as Keras's test_on_batch computes it."""
+    sw = np.linspace(0.5, 2.0, len(X)).astype("float32")
+    km, om = _pair(keras, lambda o: {"optimizer": o.SGD(0.5), "loss": "mse"})
+    for _ in range(2):
+        km.train_on_batch(X, Y)
+    km.train_on_batch(X, Y, sample_weight=sw)
+    k_loss = float(km.test_on_batch(X, Y))
+    om.train_on_batch(X, Y)                       # resolves the compiled loss, as fit does
+    om.train_step((X, Y[:, None]))                # fit's batches: floatx arrays, y as 2-D
+    om.reset_metrics()
+    om.train_step((X, Y[:, None], sw))
+    for ko, oo in zip(km.get_weights(), om.get_weights()):
+        assert max_abs_diff(oo, ko) <= TOL
+    om.reset_metrics()
+    om.test_step((X, Y[:, None]))
+    assert abs(om._logs()["loss"] - k_loss) <= TOL
+    with pytest.raises(ValueError, match=r"\(x, y, sample_weight\)`, received a tuple of 4"):
+        om.train_step((X, Y, sw, sw))

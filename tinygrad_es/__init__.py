@@ -25,6 +25,7 @@ from tinygrad_es import (  # noqa: E402  (order: the engine first)
     regularizers,
     utils,
 )
+from tinygrad_es import backend, ops, random  # noqa: E402  (keras.backend, keras.ops, keras.random)
 from tinygrad_es.layers import Input  # noqa: E402
 from tinygrad_es.models import Sequential  # noqa: E402
 
@@ -35,4 +36,5 @@ __all__ = [
     "concatenate", "stack", "where", "maximum", "minimum",
     "Sequential", "Input", "activations", "callbacks", "config", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
+    "backend", "ops", "random",
 ]

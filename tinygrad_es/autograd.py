@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_es.i18n import tr
 _grad_enabled = True
 
 
@@ -23,9 +24,9 @@ class Function:
     graph keeps its shape for pictures, but a second backward through it is an error).
     """
 
-    # The three fields every op has are slots (read on the hot path of backward); a primitive's own
+    # The fields every op has are slots (read on the hot path of backward); a primitive's own
     # attributes (an axis, an exponent) go in the __dict__ that each subclass gets.
-    __slots__ = ("parents", "needs_input_grad", "saved_tensors")
+    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "forward_kwargs")
 
     # Teaching metadata, declared by every primitive next to its forward and backward, and read by
     # viz.trace: ``elementwise`` when each output entry depends only on the same entry of each
@@ -41,6 +42,7 @@ class Function:
         self.parents = parents
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple | None = ()
+        self.forward_kwargs: dict[str, Any] = {}  # forward's keyword arguments (for replay)
 
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
@@ -79,6 +81,25 @@ class Function:
 
     def backward(self, grad_output: np.ndarray) -> Any:
         raise NotImplementedError
+
+    def replay(self) -> tuple[Function, np.ndarray]:
+        """This op run again on its inputs' current data: ``(a fresh Function, its output)``.
+
+        The fresh Function has its saved arrays even after ``backward()`` released this one's,
+        so a trace can show the backward pass afterwards. Compare the output with the recorded
+        one: they differ if an input changed since the forward pass (an optimizer step).
+
+        Example:
+            >>> from tinygrad_es import Tensor
+            >>> x = Tensor([1.0, 2.0], requires_grad=True); z = x.sigmoid(); z.sum().backward()
+            >>> fresh, out = z.grad_fn.replay()
+            >>> z.grad_fn.released, fresh.released, bool((out == z.data).all())
+            (True, False, True)
+        """
+        fresh = type(self)(self.parents, self.needs_input_grad)
+        fresh.forward_kwargs = self.forward_kwargs
+        out = fresh.forward(*[p.data for p in self.parents], **self.forward_kwargs)
+        return fresh, np.asarray(out)
 
     @property
     def released(self) -> bool:
@@ -179,8 +200,11 @@ def toposort(root: Any) -> list:
 
 def op_error(fn_name: str, arrays: tuple, err: Exception) -> ValueError:
     """A ValueError naming the op and the shapes it received, in place of numpy's message."""
-    shapes = " and ".join(str(getattr(a, "shape", ())) for a in arrays)
+    shapes = [str(getattr(a, "shape", ())) for a in arrays]
     if len(arrays) == 1:
-        return ValueError(f"{fn_name} received a tensor of shape {shapes}: {err}")
-    return ValueError(f"{fn_name} cannot combine shapes {shapes}: {err}")
+        return ValueError(tr("{op} received a tensor of shape {shape}: {err}", op=fn_name,
+                             shape=shapes[0], err=err))
+    listed = tr("{first} and {last}", first=", ".join(shapes[:-1]), last=shapes[-1])
+    return ValueError(tr("{op} cannot combine shapes {shapes}: {reason}", op=fn_name,
+                         shapes=listed, reason=err))
 

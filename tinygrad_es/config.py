@@ -48,4 +48,41 @@ def set_epsilon(value: float) -> None:
     _EPSILON = float(value)
 
 
+_IMAGE_DATA_FORMAT = "channels_last"
+_VALID_IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def image_data_format() -> str:
+    """Where image layers expect the channels: ``"channels_last"`` (Keras's default) unless set.
+
+    Example:
+        >>> image_data_format()
+        'channels_last'
+    """
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Set the default of :func:`image_data_format`: ``"channels_last"`` or ``"channels_first"``."""
+    global _IMAGE_DATA_FORMAT
+    value = str(data_format).lower()
+    if value not in _VALID_IMAGE_DATA_FORMATS:
+        raise ValueError(f"set_image_data_format expects one of {_VALID_IMAGE_DATA_FORMATS}, "
+                         f"received {data_format!r}")
+    _IMAGE_DATA_FORMAT = value
+
+
+def backend() -> str:
+    """The name of the backend: ``"numpy"``, since every op here is computed by numpy.
+
+    A program that asks ``keras.backend.backend() == "tensorflow"`` before calling TensorFlow on a
+    tensor would be wrong to get "tensorflow" here; "numpy" is also a backend Keras itself knows.
+
+    Example:
+        >>> backend()
+        'numpy'
+    """
+    return "numpy"
+
+
 from tinygrad_es.i18n import language, set_language  # noqa: E402  (one switch, kept in i18n)

@@ -12,18 +12,13 @@ import numpy as np
 
 from tinygrad_es.autograd import Function
 from tinygrad_es.special import erfc
+from tinygrad_es.tfcast import tf_constant
 
 # NOTE: SELU constants to full precision, as TensorFlow's kernel uses them.
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 SELU_SCALE_ALPHA = 1.7580993408473768599402175208123  # λα as TF's kernel spells it (not λ*α)
 _SQRT_PI = float(np.sqrt(np.pi))  # a Python float: np.float64 would make float32 grads float64
-
-
-def _f32(value: float, dtype: np.dtype) -> float:
-    """A Python constant as TensorFlow casts it: rounded to float32 first, even in float64."""
-    # NOTE: TF converts Python floats to float32 tensors before casting (keras-semantics 8.2).
-    return float(np.float32(value)) if dtype == np.float64 else value
 
 
 # ----- binary arithmetic -----
@@ -366,7 +361,7 @@ class LeakyRelu(Function):
     derivatives = ("1 if {x} > 0 else {a}",)
 
     def forward(self, x, negative_slope):
-        self.a = _f32(negative_slope, x.dtype)  # NOTE: TF's alpha attribute is float32.
+        self.a = tf_constant(float(negative_slope), x.dtype)  # NOTE: TF's alpha is float32.
         self.save_for_backward(x > 0)
         return np.where(x > 0, x, x * self.a)
 
@@ -515,14 +510,14 @@ class Gelu(Function):
         self.approximate = approximate
         if approximate:
             # NOTE: TF casts 0.044715 through float32; 0.7978845608028654 stays exact.
-            c = _f32(0.044715, x.dtype)
+            c = tf_constant(0.044715, x.dtype)
             inner = 0.7978845608028654 * (x + c * x ** 3)
             t = np.tanh(inner)
             self.save_for_backward(x, t)
             self.c = c
             return 0.5 * x * (1 + t)
         # NOTE: 1/√2 goes through float32 in TF, so in float64 it is 0.70710676908493042.
-        k = _f32(0.7071067811865476, x.dtype)
+        k = tf_constant(0.7071067811865476, x.dtype)
         cdf2 = erfc(-x * k)
         self.save_for_backward(x, cdf2)
         self.k = k

@@ -19,8 +19,9 @@ from typing import Any, Callable
 import numpy as np
 
 from tinygrad_es.config import epsilon
-from tinygrad_es.initializers import lookup
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.tfcast import tf_constant
+from tinygrad_es.utils.registry import deserialize_object, lookup, serialize_object
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
            "orthogonal_regularizer", "get", "serialize", "deserialize"]
@@ -33,10 +34,6 @@ def _factor(value: Any, name: str) -> float:
         raise ValueError(f"Invalid value for argument {name}: expected a non-negative float. "
                          f"Received: {name}={value!r}")
     return float(value)
-
-
-def _f32(value: float, dtype: np.dtype) -> np.ndarray:
-    return np.asarray(np.float32(value), dtype=dtype)
 
 
 class Regularizer:
@@ -69,11 +66,11 @@ class L1(Regularizer):
         self.l1 = _factor(0.01 if l1 is None else l1, "l1")
 
     def __call__(self, x: Tensor) -> Tensor:
-        return x.abs().sum() * _f32(self.l1, x.dtype)
+        return x.abs().sum() * tf_constant(self.l1, x.dtype)
 
     def get_config(self):
         # NOTE: Keras stores l1 as a float32 tensor, so its config reports f32(l1).
-        return {"l1": float(np.float32(self.l1))}
+        return {"l1": float(tf_constant(self.l1, np.float32))}
 
 
 class L2(Regularizer):
@@ -88,7 +85,7 @@ class L2(Regularizer):
         self.l2 = _factor(0.01 if l2 is None else l2, "l2")
 
     def __call__(self, x: Tensor) -> Tensor:
-        return x.square().sum() * _f32(self.l2, x.dtype)
+        return x.square().sum() * tf_constant(self.l2, x.dtype)
 
     def get_config(self):
         return {"l2": self.l2}
@@ -109,9 +106,9 @@ class L1L2(Regularizer):
     def __call__(self, x: Tensor) -> Tensor:
         penalty = Tensor(np.zeros((), dtype=x.dtype), dtype=x.dtype)
         if self.l1 != 0.0:
-            penalty = penalty + x.abs().sum() * _f32(self.l1, x.dtype)
+            penalty = penalty + x.abs().sum() * tf_constant(self.l1, x.dtype)
         if self.l2 != 0.0:
-            penalty = penalty + x.square().sum() * _f32(self.l2, x.dtype)
+            penalty = penalty + x.square().sum() * tf_constant(self.l2, x.dtype)
         return penalty
 
     def get_config(self):
@@ -161,12 +158,12 @@ class OrthogonalRegularizer(Regularizer):
         product = unit @ unit.T if rows else unit.T @ unit
         off_diagonal = product * (1.0 - np.eye(n, dtype=x.dtype))
         # NOTE: as in Keras, factor is a float32 constant and ½·factor is taken before the sum.
-        half_factor = np.asarray(np.float32(self.factor) * np.float32(0.5), dtype=x.dtype)
+        half_factor = tf_constant(tf_constant(self.factor, np.float32) * 0.5, x.dtype)
         return off_diagonal.abs().sum() * half_factor / (n * (n - 1.0) / 2.0)
 
     def get_config(self):
         # NOTE: Keras stores factor as a float32 tensor, so its config reports f32(factor).
-        return {"factor": float(np.float32(self.factor)), "mode": self.mode}
+        return {"factor": float(tf_constant(self.factor, np.float32)), "mode": self.mode}
 
 
 def _l1_l2_by_name() -> L1L2:
@@ -196,8 +193,7 @@ def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
     if not isinstance(regularizer, Regularizer):
         raise ValueError(f"cannot serialize regularizer {regularizer!r}: only Regularizer objects "
                          "are saved (plain functions are not)")
-    return {"module": "tinygrad_es.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}
+    return serialize_object(regularizer, "tinygrad_es.regularizers")
 
 
 def deserialize(config: dict[str, Any] | str) -> Regularizer:
@@ -209,12 +205,8 @@ def deserialize(config: dict[str, Any] | str) -> Regularizer:
     """
     if isinstance(config, str):
         return lookup(REGULARIZERS, config, "regularizer")()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"cannot deserialize a regularizer from {config!r}: expected a dict with "
-                         "'class_name' and 'config'")
     classes = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer}
-    cls = lookup(classes, config["class_name"], "regularizer")
-    return cls.from_config(dict(config.get("config") or {}))
+    return deserialize_object(config, classes, "regularizer")
 
 
 def get(identifier: Any) -> Regularizer | Callable | None:

@@ -15,6 +15,7 @@ import numpy as np
 from tinygrad_es import autograd, config
 from tinygrad_es import functions as F
 from tinygrad_es.autograd import no_grad, op_error, toposort, unbroadcast
+from tinygrad_es.i18n import tr
 
 __all__ = ["Tensor", "no_grad", "concatenate", "stack", "where", "maximum", "minimum"]
 
@@ -72,9 +73,26 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: np.ndarray, ctx: autograd.Function | None, requires_grad: bool) -> Tensor:
-        """The fast constructor used by ops: no copy, no checks."""
+        """The fast constructor used by ops (engine only: outside it, use ``from_numpy``)."""
         t = object.__new__(cls)
         t.data, t.grad, t.requires_grad, t._ctx, t.name = data, None, requires_grad, ctx, None
+        return t
+
+    @classmethod
+    def from_numpy(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """A leaf Tensor over ``array`` itself: no copy, no conversion, no checks (the fast path).
+
+        For arrays already of the dtype wanted (e.g. a batch already in floatx); ``Tensor(data)``
+        is the checked constructor that copies and converts. Changes to ``array`` show in the
+        Tensor, as with PyTorch's ``torch.from_numpy``.
+
+        Example:
+            >>> a = np.zeros(2, dtype=np.float32); t = Tensor.from_numpy(a)
+            >>> a[0] = 5.0; t.data
+            array([5., 0.], dtype=float32)
+        """
+        t = object.__new__(cls)
+        t.data, t.grad, t.requires_grad, t._ctx, t.name = array, None, requires_grad, None, None
         return t
 
     # ----- properties -----
@@ -108,6 +126,60 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self._ctx is None
 
+    # ----- the graph, read-only (what viz walks) -----
+
+    @property
+    def grad_fn(self) -> autograd.Function | None:
+        """The ``Function`` that made this tensor (PyTorch's name), or None for a leaf.
+
+        Recorded only when an input required a gradient outside ``no_grad()``. Its public side:
+        ``name``, ``parents``, ``needs_input_grad``, ``released`` and the op's own fields.
+
+        Example:
+            >>> a = Tensor(2.0, requires_grad=True); (a * a).grad_fn.name, a.grad_fn
+            ('Mul', None)
+        """
+        return self._ctx
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The tensors this one was computed from (``grad_fn.parents``); ``()`` for a leaf.
+
+        Example:
+            >>> a = Tensor(2.0, requires_grad=True); b = a + 1.0
+            >>> b.parents[0] is a, a.parents
+            (True, ())
+        """
+        return () if self._ctx is None else self._ctx.parents
+
+    # ----- sigmoid/softmax outputs that remember their logits -----
+
+    @property
+    def logits(self) -> Tensor | None:
+        """The logits this output carries (set by :meth:`with_logits`), else None."""
+        return None
+
+    def with_logits(self, logits: Tensor) -> Tensor:
+        """This tensor (same data, same graph node) as one that carries the ``logits`` it came from.
+
+        Keras's ``_keras_logits``: ``activations.sigmoid``/``softmax`` return
+        ``x.sigmoid().with_logits(x)``, and the crossentropy losses and metrics then compute from
+        ``.logits``. Use the result in place of this tensor; any op on it drops the logits.
+
+        Example:
+            >>> z = Tensor([0.0, 2.0]); p = z.sigmoid().with_logits(z)
+            >>> p.logits is z, (p * 1.0).logits
+            (True, None)
+        """
+        if not isinstance(logits, Tensor) or logits.shape != self.shape:
+            got = logits.shape if isinstance(logits, Tensor) else _describe(logits)
+            raise ValueError(f"with_logits expects a Tensor of this tensor's shape {self.shape}, "
+                             f"received {got}")
+        t = object.__new__(_WithLogits)
+        t.data, t.grad, t.requires_grad, t._ctx = self.data, None, self.requires_grad, self._ctx
+        t.name, t._logits = self.name, logits
+        return t
+
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (shared, not copied)."""
         return self.data
@@ -115,7 +187,8 @@ class Tensor:
     def item(self) -> float:
         """The single number of a one-element tensor."""
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, received shape {self.shape}")
+            raise ValueError(tr("item() needs a tensor with one element, received shape {shape}",
+                                shape=self.shape))
         return self.data.item()
 
     def __float__(self) -> float:
@@ -161,20 +234,22 @@ class Tensor:
             array(4., dtype=float32)
         """
         if not self.requires_grad:
-            raise RuntimeError(
+            raise RuntimeError(tr(
                 "backward() called on a tensor that does not require grad: create the inputs "
-                "with requires_grad=True, and do not compute them inside no_grad()")
+                "with requires_grad=True, and do not compute them inside no_grad()"))
         if grad is None:
             if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without `grad` needs a scalar (one element), but this tensor has "
-                    f"shape {self.shape}; reduce it first (e.g. .sum() or .mean()) or pass grad=")
+                raise RuntimeError(tr(
+                    "backward() without `grad` needs a scalar (one element), but this tensor has "
+                    "shape {shape}; reduce it first (e.g. .sum() or .mean()) or pass grad=",
+                    shape=self.shape))
             grad = np.ones_like(self.data)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if grad.shape != self.shape:
-                raise ValueError(f"backward() received grad of shape {grad.shape} for a tensor of "
-                                 f"shape {self.shape}; they must match")
+                raise ValueError(tr("backward() received grad of shape {grad} for a tensor of "
+                                    "shape {shape}; they must match", grad=grad.shape,
+                                    shape=self.shape))
         grads = {self: grad}  # tensors hash by identity
         handed = {id(grad)}  # arrays already visible as some .grad (or the caller's): not reusable
         for node in reversed(toposort(self)):
@@ -192,10 +267,10 @@ class Tensor:
                 handed.add(id(node.grad))
                 continue
             if ctx.saved_tensors is None:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time (at {ctx.name}): its "
-                    "saved values were freed after the first backward. Pass retain_graph=True to "
-                    "the first backward() if you need to backpropagate twice.")
+                raise RuntimeError(tr(
+                    "Trying to backward through the graph a second time (at {op}): its saved "
+                    "values were freed after the first backward. Pass retain_graph=True to the "
+                    "first backward() if you need to backpropagate twice.", op=ctx.name))
             node.grad = g
             handed.add(id(g))
             parent_grads = ctx.backward(g)
@@ -230,8 +305,8 @@ class Tensor:
                 return Tensor._make(np.asarray(other, dtype=self.data.dtype), None, False)
             except (TypeError, ValueError):
                 pass
-        raise TypeError(f"cannot combine a Tensor with {_describe(other)}; expected a Tensor, a "
-                        "number or a numeric array")
+        raise TypeError(tr("cannot combine a Tensor with {value}; expected a Tensor, a number or "
+                           "a numeric array", value=_describe(other)))
 
     def add(self, other: Any) -> Tensor:
         return _apply(F.Add, self, self._lift(other))
@@ -256,8 +331,8 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         other = self._lift(other)
         if self.ndim == 0 or other.ndim == 0:
-            raise ValueError(f"MatMul needs tensors with at least 1 dimension, received shapes "
-                             f"{self.shape} and {other.shape}")
+            raise ValueError(tr("MatMul needs tensors with at least 1 dimension, received shapes "
+                                "{a} and {b}", a=self.shape, b=other.shape))
         return _apply(F.MatMul, self, other)
 
     def linear(self, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -271,8 +346,8 @@ class Tensor:
             return self.matmul(weight)
         xs, ws, bs = self.data.shape, weight.data.shape, bias.data.shape
         if len(xs) < 1 or len(ws) != 2 or xs[-1] != ws[0] or bs not in ((ws[1],), (1,), ()):
-            raise ValueError(f"Linear cannot combine shapes {xs} @ {ws} + {bs}: expected "
-                             f"(..., n) @ (n, m) + (m,)")
+            raise ValueError(tr("Linear cannot combine shapes {x} @ {w} + {b}: expected "
+                                "(..., n) @ (n, m) + (m,)", x=xs, w=ws, b=bs))
         return _apply(F.Linear, self, weight, bias)
 
     def maximum(self, other: Any) -> Tensor:
@@ -500,10 +575,22 @@ def minimum(x: Any, y: Any) -> Tensor:
 
 # ----- internals -----
 
+class _WithLogits(Tensor):
+    """A Tensor that also holds the pre-activation it was computed from (``Tensor.with_logits``)."""
+
+    __slots__ = ("_logits",)
+
+    @property
+    def logits(self) -> Tensor | None:
+        return self._logits
+
+
 def _apply(fn: type[autograd.Function], *tensors: Tensor, **kwargs: Any) -> Tensor:
     """Run ``fn`` forward on the tensors' data and, if any needs a gradient, record it."""
     needs = tuple([t.requires_grad for t in tensors])
     ctx = fn(tensors, needs)
+    if kwargs:
+        ctx.forward_kwargs = kwargs  # Function.replay runs forward again with them
     try:
         out = ctx.forward(*[t.data for t in tensors], **kwargs)
     except ValueError as err:
@@ -527,26 +614,32 @@ def _shape_error(op: str, arrays: tuple, err: Exception) -> ValueError:
         reason = _broadcast_mismatch(shapes)
     if reason is None:
         return op_error(op, arrays, err)
-    listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
-    return ValueError(f"{op} cannot combine shapes {listed}: {reason}")
+    listed = tr("{first} and {last}", first=", ".join(str(s) for s in shapes[:-1]),
+                last=shapes[-1])
+    return ValueError(tr("{op} cannot combine shapes {shapes}: {reason}", op=op, shapes=listed,
+                         reason=reason))
 
 
 def _broadcast_mismatch(shapes: list[tuple]) -> str | None:
     for k in range(1, max(len(s) for s in shapes) + 1):
         sizes = list(dict.fromkeys(s[-k] for s in shapes if len(s) >= k and s[-k] != 1))
         if len(sizes) > 1:
-            return (f"axis {-k} has sizes {' and '.join(map(str, sizes))}, which do not broadcast "
-                    "(aligned from the right, each axis must be equal or 1)")
+            return tr("axis {axis} has sizes {sizes}, which do not broadcast (aligned from the "
+                      "right, each axis must be equal or 1)", axis=-k,
+                      sizes=tr("{first} and {last}", first=", ".join(map(str, sizes[:-1])),
+                               last=sizes[-1]))
     return None
 
 
 def _matmul_mismatch(a: tuple, b: tuple) -> str | None:
     inner_b, which = (b[-2], "second-to-last") if len(b) > 1 else (b[0], "only")
     if a[-1] != inner_b:
-        return (f"the last axis of the first ({a[-1]}) must equal the {which} axis of the second "
-                f"({inner_b})")
+        return (tr("the last axis of the first ({n}) must equal the second-to-last axis of the "
+                   "second ({m})", n=a[-1], m=inner_b) if which == "second-to-last" else
+                tr("the last axis of the first ({n}) must equal the only axis of the second ({m})",
+                   n=a[-1], m=inner_b))
     if _broadcast_mismatch([a[:-2], b[:-2]]):
-        return f"the batch axes {a[:-2]} and {b[:-2]} do not broadcast"
+        return tr("the batch axes {a} and {b} do not broadcast", a=a[:-2], b=b[:-2])
     return None
 
 

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from typing import Callable
 
 from tinygrad_es.activations.common import (
@@ -25,6 +24,7 @@ from tinygrad_es.activations.extra import (
     celu, glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink, sparse_plus, sparse_sigmoid,
     sparsemax, squareplus, tanh_shrink, threshold)
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.utils.registry import unknown
 
 Activation = Callable[..., Tensor]
 
@@ -59,11 +59,7 @@ def get(identifier: str | Callable | dict | None) -> Activation:
     if isinstance(identifier, str):
         fn = _ACTIVATIONS.get(identifier) or _ALIASES.get(identifier)
         if fn is None:
-            valid = sorted(list(_ACTIVATIONS) + list(_ALIASES))
-            close = difflib.get_close_matches(identifier, valid, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"Unknown activation {identifier!r}.{hint} Valid names: "
-                             f"{', '.join(valid)}.")
+            raise unknown("activation", identifier, [*_ACTIVATIONS, *_ALIASES])
         return fn
     if callable(identifier):
         module = getattr(identifier, "__module__", None) or type(identifier).__module__ or ""

@@ -1,4 +1,4 @@
-"""The common activations, and the Tensor subclass that lets sigmoid/softmax carry logits.
+"""The common activations; sigmoid and softmax outputs carry their logits (``with_logits``).
 
 Built from public ``Tensor`` ops only, so gradients (kinks included) are the engine's, which are
 TensorFlow's (keras-semantics.md sections 3 and 9).
@@ -8,35 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from tinygrad_es.tensor import Tensor, where
+from tinygrad_es.tfcast import tf_constant
 
 
 def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _f32(value: float, dtype: np.dtype) -> float:
-    # NOTE: ops.cast(python_float, "float64") goes through float32 in TF (keras-semantics 8.2).
-    return float(np.float32(value)) if dtype == np.float64 else value
-
-
-# ----- outputs that remember their logits -----
-
-class _WithLogits(Tensor):
-    """A Tensor that also holds the pre-activation it was computed from (Keras's _keras_logits)."""
-
-    __slots__ = ("logits",)
-
-
-def _with_logits(out: Tensor, logits: Tensor) -> Tensor:
-    """``out`` (same data, same graph node) re-made as a Tensor that carries ``logits``."""
-    t = object.__new__(_WithLogits)
-    t.data, t.grad, t.requires_grad, t._ctx = out.data, None, out.requires_grad, out._ctx
-    t.name, t.logits = None, logits
-    return t
-
+# ----- outputs that remember their logits (Tensor.with_logits) -----
 
 def logits_of(t: Any) -> Tensor | None:
     """The logits a ``sigmoid``/``softmax`` output was computed from, else None.
@@ -45,7 +25,7 @@ def logits_of(t: Any) -> Tensor | None:
         >>> z = Tensor([40.0]); logits_of(sigmoid(z)) is z
         True
     """
-    return t.logits if isinstance(t, _WithLogits) else None
+    return t.logits if isinstance(t, Tensor) else None
 
 
 # ----- the standard activations -----
@@ -68,7 +48,7 @@ def sigmoid(x: Any) -> Tensor:
         array([0.5], dtype=float32)
     """
     x = _t(x)
-    return _with_logits(x.sigmoid(), x)
+    return x.sigmoid().with_logits(x)
 
 
 def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Tensor:
@@ -79,7 +59,7 @@ def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Tensor:
         array([[0.5, 0.5]], dtype=float32)
     """
     x = _t(x)
-    return _with_logits(x.softmax(axis=axis), x)
+    return x.softmax(axis=axis).with_logits(x)
 
 
 def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Tensor:
@@ -118,13 +98,14 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
         negative_part = (threshold - x).relu() if threshold != 0 else (-x).relu()
     clip_max = max_value is not None
     if threshold != 0:
-        out = where(x.data > _f32(threshold, x.dtype), x, 0.0)
+        # NOTE: ops.cast(threshold, x.dtype) goes through float32, as every Python float.
+        out = where(x.data > tf_constant(float(threshold), x.dtype), x, 0.0)
     elif max_value == 6:
         out, clip_max = x.relu6(), False
     else:
         out = x.relu()
     if clip_max:
-        out = out.clip(0.0, _f32(max_value, x.dtype))
+        out = out.clip(0.0, tf_constant(float(max_value), x.dtype))  # NOTE: via float32
     if negative_slope != 0.0:
         out = out - negative_part * negative_slope
     return out

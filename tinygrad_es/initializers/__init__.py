@@ -10,7 +10,6 @@ names up in. As in Keras, the snake_case names (``glorot_uniform``, ``zeros``, .
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Callable
 
 from tinygrad_es.initializers.constant_initializers import Constant, Identity, Ones, Zeros
@@ -20,6 +19,7 @@ from tinygrad_es.initializers.random_initializers import (
     RandomInitializer, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
     compute_fans)
 from tinygrad_es.initializers.stft import STFT
+from tinygrad_es.utils.registry import deserialize_object, lookup, serialize_object
 
 __all__ = ["Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
@@ -63,17 +63,6 @@ INITIALIZERS: dict[str, type[Initializer]] = {
 }
 
 
-def lookup(registry: dict[str, type], name: str, kind: str) -> type:
-    """``registry[name]``, or a ValueError listing the valid names and suggesting the closest."""
-    try:
-        return registry[name]
-    except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list(registry), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"Unknown {kind} {name!r}.{hint} Valid names: "
-                         f"{', '.join(sorted(registry))}") from None
-
-
 def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
     """The initializer as a JSON-able dict ``{"class_name", "config", ...}`` (Keras's layout).
 
@@ -86,8 +75,7 @@ def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
     if not isinstance(initializer, Initializer):
         raise ValueError(f"cannot serialize initializer {initializer!r}: only Initializer "
                          "objects are saved (plain functions are not)")
-    return {"module": "tinygrad_es.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    return serialize_object(initializer, "tinygrad_es.initializers")
 
 
 def deserialize(config: dict[str, Any] | str) -> Initializer:
@@ -99,11 +87,7 @@ def deserialize(config: dict[str, Any] | str) -> Initializer:
     """
     if isinstance(config, str):
         return lookup(INITIALIZERS, config, "initializer")()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"cannot deserialize an initializer from {config!r}: expected a dict with "
-                         "'class_name' and 'config'")
-    cls = lookup(INITIALIZERS, config["class_name"], "initializer")
-    return cls.from_config(dict(config.get("config") or {}))
+    return deserialize_object(config, INITIALIZERS, "initializer")
 
 
 def get(identifier: Any) -> Initializer | Callable | None:

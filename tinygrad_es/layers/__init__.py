@@ -7,22 +7,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygrad_es.initializers import lookup
 from tinygrad_es.layers.activation import (ELU, SELU, Activation, LeakyReLU, PReLU, ReLU, Sigmoid,
                                            Softmax, Tanh)
 from tinygrad_es.layers.base import Layer
 from tinygrad_es.layers.input_layer import Input, InputLayer
 from tinygrad_es.layers.core import Dense
 from tinygrad_es.layers.regularization import Dropout
-from tinygrad_es.layers.reshaping import Flatten
+from tinygrad_es.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from tinygrad_es.layers.convolutional import Conv1D, Conv2D, Conv2DTranspose
+from tinygrad_es.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
+                                        GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                        GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D,
+                                        GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                        MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from tinygrad_es.utils.registry import deserialize_object, serialize_object
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU",
            "Softmax", "PReLU", "Sigmoid", "Tanh", "SELU", "Dropout", "Flatten", "serialize",
            "deserialize", "LAYERS"]
+__all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "MaxPooling1D", "MaxPooling2D",
+            "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+            "GlobalAveragePooling1D", "GlobalAveragePooling2D", "MaxPool1D", "MaxPool2D",
+            "AvgPool1D", "AvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D",
+            "GlobalAvgPool2D", "Reshape", "ZeroPadding2D", "UpSampling2D"]
 
 LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU, Sigmoid, Tanh, SELU,
     Dropout, Flatten)}
+LAYERS.update({cls.__name__: cls for cls in (  # convolution, pooling and reshaping (issue 12)
+    Conv1D, Conv2D, Conv2DTranspose, MaxPooling1D, MaxPooling2D, AveragePooling1D,
+    AveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, Reshape, ZeroPadding2D, UpSampling2D)})
 
 
 def serialize(layer: Layer) -> dict[str, Any]:
@@ -32,8 +47,7 @@ def serialize(layer: Layer) -> dict[str, Any]:
         >>> serialize(Dense(2, name="d"))["class_name"]
         'Dense'
     """
-    out: dict[str, Any] = {"module": "tinygrad_es.layers", "class_name": type(layer).__name__,
-                           "config": layer.get_config(), "registered_name": None}
+    out = serialize_object(layer, "tinygrad_es.layers")
     if layer.built and not isinstance(layer, InputLayer) and layer.input_shape is not None:
         out["build_config"] = {"input_shape": list(layer.input_shape)}
     return out
@@ -48,11 +62,7 @@ def deserialize(config: dict[str, Any]) -> Layer:
         >>> deserialize(serialize(Dense(2, name="d2"))).units
         2
     """
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"cannot deserialize a layer from {config!r}: expected a dict with "
-                         "'class_name' and 'config'")
-    cls = lookup(LAYERS, config["class_name"], "layer class")
-    layer = cls.from_config(dict(config.get("config") or {}))
+    layer = deserialize_object(config, LAYERS, "layer class")
     build = config.get("build_config") or {}
     if build.get("input_shape") is not None and not layer.built:
         layer._build_for(tuple(build["input_shape"]))

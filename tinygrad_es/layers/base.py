@@ -191,13 +191,13 @@ class Layer:
             # A Tensor with a graph is kept as is (no differentiable cast; numpy promotes dtypes).
             if x.requires_grad or x.data.dtype == self._np_dtype:
                 return x
-            return Tensor._make(x.data.astype(self._np_dtype), None, False)
+            return Tensor.from_numpy(x.data.astype(self._np_dtype))
         try:
             data = np.asarray(x, dtype=self._np_dtype)
         except (TypeError, ValueError) as err:
             raise ValueError(f"Layer '{self.name}' expects numeric input, received "
                              f"{type(x).__name__}: {err}") from None
-        return Tensor._make(data, None, False)
+        return Tensor.from_numpy(data)
 
     def _build_for(self, input_shape: Shape) -> Shape:
         """Build (once) for ``input_shape`` and return the output shape."""

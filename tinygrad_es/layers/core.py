@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_es import activations, initializers, regularizers
+from tinygrad_es.i18n import tr
 from tinygrad_es.layers.base import Layer, Shape
 from tinygrad_es.tensor import Tensor
 
@@ -45,14 +46,15 @@ class Dense(Layer):
         for key in ("activity_regularizer", "kernel_constraint", "bias_constraint",
                     "quantization_config", "lora_rank"):
             if kwargs.pop(key, None) is not None:
-                raise ValueError(f"Dense: `{key}` is not supported by tinygrad_es; pass None")
+                raise ValueError(tr("Dense: `{key}` is not supported by tinygrad_es; pass None",
+                                    key=key))
         kwargs.pop("lora_alpha", None)
         if isinstance(units, bool) or not hasattr(units, "__index__"):
-            raise ValueError("Received an invalid value for `units`, expected a positive integer. "
-                             f"Received: units={units!r}")
+            raise ValueError(tr("Received an invalid value for `units`, expected a positive "
+                                "integer. Received: units={units!r}", units=units))
         if int(units) <= 0:
-            raise ValueError("Received an invalid value for `units`, expected a positive integer. "
-                             f"Received: units={units}")
+            raise ValueError(tr("Received an invalid value for `units`, expected a positive "
+                                "integer. Received: units={units}", units=units))
         super().__init__(name=name, input_dim=input_dim, input_shape=input_shape, **kwargs)
         self.units = int(units)
         self.activation = activations.get(activation)
@@ -68,8 +70,9 @@ class Dense(Layer):
 
     def build(self, input_shape: Shape) -> None:
         if len(input_shape) < 2 or input_shape[-1] is None:
-            raise ValueError(f"Dense layer '{self.name}' needs inputs shaped (batch, features) "
-                             f"with a known number of features, received shape {input_shape}")
+            raise ValueError(tr("Dense layer '{name}' needs inputs shaped (batch, features) "
+                                "with a known number of features, received shape {input_shape}",
+                                name=self.name, input_shape=input_shape))
         self._in_features = int(input_shape[-1])
         self.kernel = self.add_weight("kernel", (self._in_features, self.units),
                                       self.kernel_initializer, self.kernel_regularizer)
@@ -80,8 +83,9 @@ class Dense(Layer):
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         shape = x.data.shape
         if len(shape) < 2 or shape[-1] != self._in_features:
-            raise ValueError(f"Dense layer '{self.name}' expects {self._in_features} input "
-                             f"features, received input of shape {shape}")
+            raise ValueError(tr("Dense layer '{name}' expects {in_features} input features, "
+                                "received input of shape {shape}", name=self.name,
+                                in_features=self._in_features, shape=shape))
         y = x.linear(self.kernel, self.bias)  # x @ kernel + bias, one node
         return y if self._act is None else self._act(y)
 

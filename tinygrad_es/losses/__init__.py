@@ -9,12 +9,12 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any, Callable
 
 import numpy as np
 
+from tinygrad_es.i18n import tr
 from tinygrad_es.losses.circle import Circle, circle
 from tinygrad_es.losses.ctc import CTC, ctc
 from tinygrad_es.losses.generalized import (CategoricalGeneralizedCrossEntropy,
@@ -34,6 +34,7 @@ from tinygrad_es.losses.regression import (
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
     mean_squared_logarithmic_error)
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.utils.registry import unknown
 
 # Each built-in function and the class that wraps it.
 _FUNCTION_CLASS: dict[Callable, type[LossFunctionWrapper]] = {
@@ -69,9 +70,7 @@ def _names() -> list[str]:
 
 
 def _unknown(identifier: str) -> ValueError:
-    close = difflib.get_close_matches(identifier, _names(), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return ValueError(f"Unknown loss {identifier!r}.{hint} Valid names: {', '.join(_names())}.")
+    return unknown("loss", identifier, _names())
 
 
 def _from_function(fn: Callable) -> Loss:
@@ -202,7 +201,7 @@ def check_targets(loss: Loss | Callable, y_true: Any, y_pred: Any) -> None:
         Traceback (most recent call last):
         ...
         ValueError: sparse_categorical_crossentropy received label 3 at row 1, but y_pred has \
-3 classes: expected integer labels in [0, 3)
+3 classes: expected integer labels in [0, 3) (label value of 3, outside the valid range)
     """
     if isinstance(loss, str):
         loss = get(loss)
@@ -216,26 +215,28 @@ def check_targets(loss: Loss | Callable, y_true: Any, y_pred: Any) -> None:
         if y.ndim == len(p_shape) and y.shape[-1:] == (1,):
             y = y[..., 0]
         if y.shape[1:] != p_shape[1:-1]:
-            raise ValueError(f"{name} expects integer labels of shape (batch_size,) + "
-                             f"{p_shape[1:-1]} for model outputs of shape {p_shape}, received "
-                             f"labels of shape {y.shape}")
+            raise ValueError(tr("{name} expects integer labels of shape (batch_size,) + "
+                                "{inner} for model outputs of shape {output}, received labels "
+                                "of shape {shape}", name=name, inner=p_shape[1:-1],
+                                output=p_shape, shape=y.shape))
         if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
             row = int(np.argwhere(~(np.isfinite(y) & (y == np.round(y))))[0][0])
-            raise ValueError(f"{name} expects integer class labels, received {y.ravel()[row]} "
-                             f"at row {row}")
+            raise ValueError(tr("{name} expects integer class labels, received {value} at row "
+                                "{row}", name=name, value=y.ravel()[row], row=row))
         labels = y.astype(np.int64)
         if ignore_class is not None:
             labels = np.where(labels == ignore_class, 0, labels)
         _check_label_range(labels, p_shape[-1], name)
     elif y.shape[1:] != p_shape[1:]:
-        what = "one-hot width" if kind == "categorical" else "target shape"
-        hint = (" For integer class labels use sparse_categorical_crossentropy."
+        what = tr("one-hot width") if kind == "categorical" else tr("target shape")
+        hint = (" " + tr("For integer class labels use sparse_categorical_crossentropy.")
                 if kind == "categorical" and (y.ndim < len(p_shape) or y.shape[-1] == 1) else "")
         if kind == "binary" and y.ndim == len(p_shape) - 1 and p_shape[-1] == 1:
             return  # (N,) against (N, 1): Keras expands
-        raise ValueError(f"{name}: {what} of y_true {y.shape[1:]} does not match the model's "
-                         f"output {p_shape[1:]} (y_true.shape={y.shape}, output shape "
-                         f"{p_shape}).{hint}")
+        raise ValueError(tr("{name}: {what} of y_true {got} does not match the model's output "
+                            "{expected} (y_true.shape={shape}, output shape {output}).{hint}",
+                            name=name, what=what, got=y.shape[1:], expected=p_shape[1:],
+                            shape=y.shape, output=p_shape, hint=hint))
 
 
 def _target_kind(loss: Any) -> tuple[str | None, Any]:

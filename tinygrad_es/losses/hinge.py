@@ -1,6 +1,7 @@
 """Margin losses (hinge, squared hinge, categorical hinge) and overlap losses (Dice, Tversky).
 
 Hinge labels are -1/1; if every label in the batch is 0 or 1 they are mapped to 2y - 1 first.
+As in Keras, the functions do not align ranks (the Loss classes do); the hinge metrics call them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def hinge(y_true: Any, y_pred: Any) -> Tensor:
         >>> hinge(np.array([[1.0, 0.0]]), Tensor([[0.5, -2.0]])).data
         array([0.25], dtype=float32)
     """
-    return _hinge_elements(*prepare(y_true, y_pred)).mean(axis=-1)
+    return _hinge_elements(*prepare(y_true, y_pred, align=False)).mean(axis=-1)
 
 
 def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
@@ -47,7 +48,7 @@ def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
         >>> squared_hinge(np.array([[1.0, 0.0]]), Tensor([[0.5, -2.0]])).data
         array([0.125], dtype=float32)
     """
-    return _squared_hinge_elements(*prepare(y_true, y_pred)).mean(axis=-1)
+    return _squared_hinge_elements(*prepare(y_true, y_pred, align=False)).mean(axis=-1)
 
 
 def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
@@ -57,7 +58,7 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
         >>> categorical_hinge(np.array([[0.0, 1.0]]), Tensor([[0.5, 0.25]])).data
         array([1.25], dtype=float32)
     """
-    y, p = prepare(y_true, y_pred)
+    y, p = prepare(y_true, y_pred, align=False)
     positive = (p * y).sum(axis=-1)
     negative = (p * (1.0 - y)).max(axis=-1)
     return (negative - positive + 1.0).maximum(0.0)

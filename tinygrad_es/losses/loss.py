@@ -134,11 +134,11 @@ def cast_inputs(y_true: Any, y_pred: Any, dtype: np.dtype) -> tuple[np.ndarray, 
             return y_true, y_pred
         if y_pred.dtype.kind == "f" and y_pred.requires_grad:
             if np.promote_types(y_pred.dtype, dtype) == dtype:
-                return y_true, y_pred * Tensor._make(np.ones((), dtype=dtype), None, False)
+                return y_true, y_pred * Tensor.from_numpy(np.ones((), dtype=dtype))
             # NOTE: no narrowing cast op in the engine: compute in y_pred's (wider) dtype.
             return y_true.astype(y_pred.dtype), y_pred
         y_pred = y_pred.data
-    return y_true, Tensor._make(np.asarray(y_pred, dtype=dtype), None, False)
+    return y_true, Tensor.from_numpy(np.asarray(y_pred, dtype=dtype))
 
 
 def squeeze_or_expand_to_same_rank(x1: Any, x2: Any, expand_rank_1: bool = True) -> tuple:
@@ -241,8 +241,7 @@ def prepare(y_true: Any, y_pred: Any, align: bool = True) -> tuple[np.ndarray, T
     constant of that dtype, ranks aligned as in Keras."""
     if not isinstance(y_pred, Tensor):
         arr = np.asarray(y_pred)
-        y_pred = Tensor._make(arr if arr.dtype.kind == "f" else arr.astype(config.floatx()),
-                              None, False)
+        y_pred = Tensor.from_numpy(arr if arr.dtype.kind == "f" else arr.astype(config.floatx()))
     y_true = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true, dtype=y_pred.dtype)
     if align:
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -253,10 +252,4 @@ def check_same_shape(fn_name: str, y_true: np.ndarray, y_pred: Tensor) -> None:
     """A clear error where numpy would silently broadcast two mismatched shapes."""
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{fn_name} expects y_true and y_pred of the same shape, received "
-                         f"y_true.shape={y_true.shape} and y_pred.shape={y_pred.shape}")
-
-
-def f32(value: float, dtype: np.dtype) -> float:
-    """A Python constant as ``ops.cast`` makes it: rounded to float32 first, even in float64."""
-    # NOTE: keras-semantics.md section 8.2.
-    return float(np.float32(value)) if dtype == np.float64 else value
+                         f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}")

@@ -6,6 +6,9 @@ The crossentropies follow Keras's three paths (keras-semantics.md section 2.2):
 * y_pred came out of ``activations.sigmoid``/``softmax``: the logits it carries are used, with no
   clipping, exactly as Keras uses ``_keras_logits`` (``activations.logits_of``).
 * otherwise probabilities, clipped to [eps, 1 - eps] before the log.
+
+As in Keras, the functions do not align ranks (the Loss classes do, in
+``LossFunctionWrapper.call``), and the metrics of the same names call these same functions.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
         >>> binary_crossentropy(np.array([[1.0]]), Tensor([[0.0]]), from_logits=True).data
         array([0.6931472], dtype=float32)
     """
-    y, p = prepare(y_true, y_pred)
+    y, p = prepare(y_true, y_pred, align=False)
     return _binary_crossentropy_elements(y, p, from_logits, label_smoothing).mean(axis=axis)
 
 
@@ -101,7 +104,7 @@ def binary_focal_crossentropy(y_true: Any, y_pred: Any, apply_class_balancing: b
         >>> binary_focal_crossentropy(np.array([[1.0]]), Tensor([[0.5]]), gamma=2.0).data
         array([0.1732868], dtype=float32)
     """
-    y, p = prepare(y_true, y_pred)
+    y, p = prepare(y_true, y_pred, align=False)
     return _binary_focal_elements(y, p, apply_class_balancing, alpha, gamma, from_logits,
                                   label_smoothing).mean(axis=axis)
 
@@ -132,7 +135,7 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
         >>> categorical_crossentropy(np.array([[0.0, 1.0]]), Tensor([[0.5, 0.5]])).data
         array([0.6931472], dtype=float32)
     """
-    y, p = prepare(y_true, y_pred)
+    y, p = prepare(y_true, y_pred, align=False)
     _categorical_checks("categorical_crossentropy", y, p)
     if label_smoothing:
         y = _smooth(y, label_smoothing, y.shape[axis])
@@ -156,7 +159,7 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25
         >>> categorical_focal_crossentropy(np.array([[0.0, 1.0]]), Tensor([[0.5, 0.5]])).data
         array([0.0433217], dtype=float32)
     """
-    y, p = prepare(y_true, y_pred)
+    y, p = prepare(y_true, y_pred, align=False)
     _categorical_checks("categorical_focal_crossentropy", y, p)
     if label_smoothing:
         y = _smooth(y, label_smoothing, y.shape[axis])
@@ -206,7 +209,8 @@ def _check_label_range(labels: np.ndarray, num_classes: int, who: str) -> None:
         where_ = f"row {bad[0]}" if len(bad) == 1 else f"index {tuple(int(i) for i in bad)}"
         raise ValueError(f"{who} received label {labels[tuple(bad)]} at {where_}, but y_pred "
                          f"has {num_classes} classes: expected integer labels in "
-                         f"[0, {num_classes})")
+                         f"[0, {num_classes}) (label value of {labels[tuple(bad)]}, outside the "
+                         "valid range)")
 
 
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
@@ -237,7 +241,7 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
         >>> kl_divergence(np.array([[1.0, 0.0]]), Tensor([[1.0, 0.0]])).data
         array([0.], dtype=float32)
     """
-    y, p = prepare(y_true, y_pred)
+    y, p = prepare(y_true, y_pred, align=False)
     eps = config.epsilon()
     y = np.clip(y, eps, 1.0)
     return ((y / p.clip(eps, 1.0)).log() * y).sum(axis=-1)
@@ -250,7 +254,7 @@ def poisson(y_true: Any, y_pred: Any) -> Tensor:
         >>> poisson(np.array([[0.0]]), Tensor([[2.0]])).data
         array([2.], dtype=float32)
     """
-    return _poisson_elements(*prepare(y_true, y_pred)).mean(axis=-1)
+    return _poisson_elements(*prepare(y_true, y_pred, align=False)).mean(axis=-1)
 
 
 # ----- the Loss classes -----

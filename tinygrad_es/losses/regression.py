@@ -7,15 +7,17 @@ sum for cosine similarity) and a ``Loss`` class around it with Keras's default n
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from tinygrad_es import config
-from tinygrad_es.losses.loss import Loss, LossFunctionWrapper, f32, prepare
+from tinygrad_es.losses.loss import Loss, LossFunctionWrapper, prepare
 from tinygrad_es.tensor import Tensor, where
+from tinygrad_es.tfcast import tf_constant
 
-_LOG2 = float(np.float32(np.log(2.0)))  # NOTE: Keras computes log 2 in float32, even in float64.
+_LOG2 = float(tf_constant(math.log(2.0), np.float32))  # NOTE: Keras's log 2 is float32, always.
 
 
 # ----- per-element terms (their mean over the last axis is the per-sample loss) -----
@@ -29,8 +31,7 @@ def _absolute_error(y: np.ndarray, p: Tensor) -> Tensor:
 
 
 def _squared_log_error(y: np.ndarray, p: Tensor) -> Tensor:
-    # NOTE: Keras's eps here is a float32 tensor, so float64 mode uses f32(1e-7).
-    eps = f32(config.epsilon(), p.dtype)
+    eps = tf_constant(config.epsilon(), p.dtype)  # NOTE: a float32 tensor in Keras, in float64 too.
     return ((p.maximum(eps) + 1.0).log() - np.log(np.maximum(y, eps) + 1.0)).square()
 
 

@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any
 
@@ -48,6 +47,7 @@ from tinygrad_es.metrics.regression import (CosineSimilarity, LogCoshError, Mean
                                             cosine_similarity, log_cosh, mean_absolute_error,
                                             mean_absolute_percentage_error, mean_squared_error,
                                             mean_squared_logarithmic_error)
+from tinygrad_es.utils.registry import unknown
 
 _CLASSES: list[type[Metric]] = [
     Mean, Sum, MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError,
@@ -110,10 +110,7 @@ def resolve_accuracy(y_true: Any, y_pred: Any) -> type[Metric]:
 
 
 def _unknown(identifier: str) -> ValueError:
-    names = sorted(set(_REGISTRY) | set(_ACCURACY_STRINGS))
-    close = difflib.get_close_matches(identifier, names, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return ValueError(f"Unknown metric {identifier!r}.{hint} Valid names: {', '.join(names)}")
+    return unknown("metric", identifier, set(_REGISTRY) | set(_ACCURACY_STRINGS))
 
 
 def get(identifier: Any, y_true: Any = None, y_pred: Any = None) -> Metric | None:

@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es import config
-from tinygrad_es.metrics.base import MeanMetricWrapper, align_ranks, as_array, compute_dtype
+from tinygrad_es.losses.loss import squeeze_or_expand_to_same_rank
+from tinygrad_es.metrics.base import MeanMetricWrapper, as_array, compute_dtype
+from tinygrad_es.tfcast import tf_constant
 
 
 def _hits(matches: np.ndarray) -> np.ndarray:
@@ -28,7 +30,7 @@ def accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
     """
     y_pred = as_array(y_pred)
     y_true = as_array(y_true, compute_dtype(y_pred) if y_pred.dtype.kind == "f" else None)
-    y_true, y_pred = align_ranks(y_true, y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return _hits(y_true == y_pred)
 
 
@@ -40,9 +42,9 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> np.ndar
         array([[0.],
                [1.]], dtype=float32)
     """
-    y_true, y_pred = align_ranks(as_array(y_true), as_array(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(as_array(y_true), as_array(y_pred))
     # NOTE: Keras makes the threshold a float32 tensor, so in float64 it compares against f32(t).
-    return _hits((y_pred > np.float32(threshold)) == y_true)
+    return _hits((y_pred > tf_constant(threshold, np.float32)) == y_true)
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygrad_es.metrics.base import Metric, _divide_no_nan
 from tinygrad_es.metrics.confusion import confusion_counts
+from tinygrad_es.tfcast import tf_constant
 
 _COUNTS = {"tp": "true_positives", "fp": "false_positives", "tn": "true_negatives",
            "fn": "false_negatives"}
@@ -61,7 +62,7 @@ class _RateAtRate(Metric):
     def _best(self, constrained: np.ndarray, dependent: np.ndarray) -> float:
         """max(dependent where constrained >= value, and 0)."""
         # NOTE: Keras compares against the value as a float32 constant, in float64 too.
-        feasible = constrained >= constrained.dtype.type(np.float32(self.value))
+        feasible = constrained >= tf_constant(float(self.value), constrained.dtype)
         return float(np.max(np.where(feasible, dependent, 0), initial=0))
 
     def get_config(self) -> dict:

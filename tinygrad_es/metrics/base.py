@@ -17,6 +17,7 @@ import numpy as np
 
 from tinygrad_es import config
 from tinygrad_es.autograd import no_grad
+from tinygrad_es.losses.loss import squeeze_or_expand_to_same_rank
 from tinygrad_es.metrics.variable import MetricVariable, pythonify
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.utils import naming
@@ -49,31 +50,6 @@ def compute_dtype(y_pred: np.ndarray) -> np.dtype:
     return y_pred.dtype if y_pred.dtype.kind == "f" else np.dtype(config.floatx())
 
 
-def align_ranks(x1: np.ndarray, x2: np.ndarray,
-                expand_rank_1: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Keras's ``squeeze_or_expand_to_same_rank``: fix ranks that differ by one trailing 1.
-
-    A rank-1 array against ``(N, 1)`` is expanded (no ``(N, N)`` broadcast); otherwise the larger
-    one loses its trailing axis.
-
-    Example:
-        >>> [a.shape for a in align_ranks(np.zeros(3), np.zeros((3, 1)))]
-        [(3, 1), (3, 1)]
-    """
-    r1, r2 = x1.ndim, x2.ndim
-    if r1 == r2 + 1 and x1.shape[-1] == 1:
-        if r2 == 1 and expand_rank_1:
-            x2 = x2[..., None]
-        else:
-            x1 = x1[..., 0]
-    if r2 == r1 + 1 and x2.shape[-1] == 1:
-        if r1 == 1 and expand_rank_1:
-            x1 = x1[..., None]
-        else:
-            x2 = x2[..., 0]
-    return x1, x2
-
-
 def reduce_to_samplewise(values: np.ndarray, sample_weight: Any, reduce_fn: Callable,
                          dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
     """Keras's ``reduce_to_samplewise_values``: per-sample values (and weights) in ``dtype``.
@@ -90,7 +66,7 @@ def reduce_to_samplewise(values: np.ndarray, sample_weight: Any, reduce_fn: Call
     values = np.asarray(values, dtype=dtype)
     if sample_weight is not None:
         sample_weight = as_array(sample_weight, dtype)
-        values, sample_weight = align_ranks(values, sample_weight)
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         w_ndim = sample_weight.ndim
         if values.ndim > w_ndim:
             values = reduce_fn(values, axis=tuple(range(w_ndim, values.ndim)))

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es import config
-from tinygrad_es.metrics.base import Metric, _divide_no_nan, align_ranks, as_array
+from tinygrad_es.losses.loss import squeeze_or_expand_to_same_rank
+from tinygrad_es.metrics.base import Metric, _divide_no_nan, as_array
 
 NEG_INF = -1e10
 
@@ -77,10 +78,11 @@ def confusion_counts(y_true: Any, y_pred: Any, thresholds: Any, dtype: np.dtype,
     y_true, y_pred = as_array(y_true, dtype), as_array(y_pred, dtype)
     thresholds = np.asarray(thresholds, dtype=dtype)
     n_thr = thresholds.shape[0]
-    y_pred, y_true = align_ranks(y_pred, y_true)
+    y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
     if sample_weight is not None:
         sample_weight = as_array(sample_weight, dtype)[..., None]
-        _, sample_weight = align_ranks(y_true, sample_weight, expand_rank_1=False)
+        _, sample_weight = squeeze_or_expand_to_same_rank(y_true, sample_weight,
+                                                          expand_rank_1=False)
     if top_k is not None:
         y_pred = _filter_top_k(y_pred, top_k)
     if class_id is not None:

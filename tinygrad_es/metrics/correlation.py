@@ -14,13 +14,20 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es import config
-from tinygrad_es.metrics.base import Metric, MeanMetricWrapper, align_ranks, as_array
-from tinygrad_es.metrics.regression import _pair
+from tinygrad_es.losses.loss import squeeze_or_expand_to_same_rank
+from tinygrad_es.metrics.base import Metric, MeanMetricWrapper, as_array, compute_dtype
+from tinygrad_es.tfcast import tf_constant
 
 _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
 
 
 # ----- correlation coefficients -----
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    y_pred = as_array(y_pred)
+    y_pred = y_pred.astype(compute_dtype(y_pred), copy=False)
+    return squeeze_or_expand_to_same_rank(as_array(y_true, y_pred.dtype), y_pred)
+
 
 def pearson_correlation(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
     """Pearson's r over ``axis``: the mean product of the standardised values.
@@ -141,7 +148,8 @@ class R2Score(Metric):
         self._built = True
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        y_true, y_pred = align_ranks(as_array(y_true, self._dtype), as_array(y_pred, self._dtype))
+        y_true, y_pred = squeeze_or_expand_to_same_rank(as_array(y_true, self._dtype),
+                                                        as_array(y_pred, self._dtype))
         if not self._built:
             self._build(y_true.shape, y_pred.shape)
         weight = np.asarray(1 if sample_weight is None else as_array(sample_weight), self._dtype)
@@ -180,8 +188,7 @@ class R2Score(Metric):
                           "score.", stacklevel=2)
         elif k:
             # NOTE: Keras makes n and k float32 tensors (exact for any realistic count).
-            one, n, k = self._dtype.type(1), self._dtype.type(np.float32(n)), self._dtype.type(
-                np.float32(k))
+            one, n, k = (tf_constant(float(c), self._dtype) for c in (1, n, k))
             score = one - (one - score) * (n - one) / ((n - k) - one)
         return float(score)
 

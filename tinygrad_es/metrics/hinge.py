@@ -1,58 +1,18 @@
-"""Hinge metrics: hinge, squared hinge and categorical hinge (Keras's loss formulas, averaged)."""
+"""Hinge metrics: hinge, squared hinge and categorical hinge, averaged over the samples seen.
+
+As in Keras, each metric calls the loss function of the same name (``tinygrad_es.losses``), under
+``no_grad``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from tinygrad_es.losses.hinge import categorical_hinge, hinge, squared_hinge
+from tinygrad_es.metrics.base import MeanMetricWrapper
 
-from tinygrad_es.metrics.base import MeanMetricWrapper, as_array, compute_dtype
-
-
-def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    p = as_array(y_pred)
-    p = p.astype(compute_dtype(p), copy=False)
-    return as_array(y_true, p.dtype), p
-
-
-def _signed_labels(y: np.ndarray) -> np.ndarray:
-    """Keras maps labels to -1/+1 only when *every* label in the batch is 0 or 1."""
-    return 2 * y - 1 if np.all((y == 0) | (y == 1)) else y
-
-
-def hinge(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``mean_last max(1 - y p, 0)`` with 0/1 labels turned into -1/+1.
-
-    Example:
-        >>> hinge(np.array([[1.0]]), np.array([[0.25]]))
-        array([0.75])
-    """
-    y, p = _pair(y_true, y_pred)
-    return np.mean(np.maximum(1 - _signed_labels(y) * p, 0), axis=-1)
-
-
-def squared_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``mean_last max(1 - y p, 0)^2`` with 0/1 labels turned into -1/+1.
-
-    Example:
-        >>> squared_hinge(np.array([[1.0]]), np.array([[0.5]]))
-        array([0.25])
-    """
-    y, p = _pair(y_true, y_pred)
-    return np.mean(np.square(np.maximum(1 - _signed_labels(y) * p, 0)), axis=-1)
-
-
-def categorical_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``max(max_last((1 - y) p) - sum_last(y p) + 1, 0)`` for one-hot labels.
-
-    Example:
-        >>> categorical_hinge(np.array([[0.0, 1.0]]), np.array([[0.25, 0.5]]))
-        array([0.75])
-    """
-    y, p = _pair(y_true, y_pred)
-    pos = np.sum(y * p, axis=-1)
-    neg = np.max((1 - y) * p, axis=-1)
-    return np.maximum(neg - pos + 1, 0)
+__all__ = ["CategoricalHinge", "Hinge", "SquaredHinge", "categorical_hinge", "hinge",
+           "squared_hinge"]
 
 
 class Hinge(MeanMetricWrapper):

@@ -1,8 +1,9 @@
 """Regression metrics: MAE, MSE, RMSE, MAPE, MSLE, log-cosh and cosine similarity.
 
-The per-sample functions are Keras's loss formulas (keras-semantics.md section 2.2) on numpy:
-ranks are aligned, then the error is averaged over the last axis. Two 1-D arrays therefore give a
-single value per batch (which then counts once), exactly as in Keras.
+As in Keras, each metric calls the loss function of the same name (``tinygrad_es.losses``, under
+``no_grad``): ranks are aligned, then the error is averaged over the last axis. Two 1-D arrays
+therefore give a single value per batch (which then counts once), exactly as in Keras. Only cosine
+similarity differs from its loss: the metric is +1, not -1, for the same direction.
 """
 
 from __future__ import annotations
@@ -11,97 +12,33 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_es import config
-from tinygrad_es.metrics.base import Mean, MeanMetricWrapper, align_ranks, as_array, compute_dtype
+from tinygrad_es import losses
+from tinygrad_es.autograd import no_grad
+from tinygrad_es.losses.loss import squeeze_or_expand_to_same_rank
+from tinygrad_es.losses.regression import (log_cosh, mean_absolute_error,
+                                           mean_absolute_percentage_error, mean_squared_error,
+                                           mean_squared_logarithmic_error)
+from tinygrad_es.metrics.base import Mean, MeanMetricWrapper, as_array
+
+__all__ = ["CosineSimilarity", "LogCoshError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+           "MeanSquaredError", "MeanSquaredLogarithmicError", "RootMeanSquaredError",
+           "cosine_similarity", "log_cosh", "mean_absolute_error",
+           "mean_absolute_percentage_error", "mean_squared_error",
+           "mean_squared_logarithmic_error"]
 
 
-def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    y_pred = as_array(y_pred)
-    y_pred = y_pred.astype(compute_dtype(y_pred), copy=False)
-    return align_ranks(as_array(y_true, y_pred.dtype), y_pred)
-
-
-def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``mean_last |y - p|``.
-
-    Example:
-        >>> mean_absolute_error(np.array([[1.0, 2.0]]), np.array([[2.0, 2.0]]))
-        array([0.5])
-    """
-    y_true, y_pred = _pair(y_true, y_pred)
-    return np.mean(np.abs(y_true - y_pred), axis=-1)
-
-
-def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``mean_last (y - p)^2``.
-
-    Example:
-        >>> mean_squared_error(np.array([[1.0, 2.0]]), np.array([[3.0, 2.0]]))
-        array([2.])
-    """
-    y_true, y_pred = _pair(y_true, y_pred)
-    return np.mean(np.square(y_true - y_pred), axis=-1)
-
-
-def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``100 * mean_last |(y - p) / max(|y|, eps)|``.
-
-    Example:
-        >>> mean_absolute_percentage_error(np.array([[2.0]]), np.array([[1.0]]))
-        array([50.])
-    """
-    y_true, y_pred = _pair(y_true, y_pred)
-    eps = y_pred.dtype.type(config.epsilon())
-    diff = np.abs((y_true - y_pred) / np.maximum(np.abs(y_true), eps))
-    return y_pred.dtype.type(100.0) * np.mean(diff, axis=-1)
-
-
-def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``mean_last (log(max(p, eps) + 1) - log(max(y, eps) + 1))^2``.
-
-    Example:
-        >>> values = mean_squared_logarithmic_error(np.array([[np.e - 1]]), np.array([[0.0]]))
-        >>> round(float(values[0]), 6)
-        1.0
-    """
-    y_true, y_pred = _pair(y_true, y_pred)
-    # NOTE: Keras builds this eps as a float32 tensor, so in float64 it is f32(1e-7).
-    eps = y_pred.dtype.type(np.float32(config.epsilon()))
-    first = np.log(np.maximum(y_pred, eps) + 1)
-    second = np.log(np.maximum(y_true, eps) + 1)
-    return np.mean(np.square(first - second), axis=-1)
-
-
-def log_cosh(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``mean_last log(cosh(p - y))`` as ``r + softplus(-2r) - log 2``.
-
-    Example:
-        >>> round(float(log_cosh(np.array([[0.0]]), np.array([[1.0]]))[0]), 6)
-        0.433781
-    """
-    y_true, y_pred = _pair(y_true, y_pred)
-    # NOTE: Keras computes log(2) in float32 even in float64 mode (keras-semantics.md 8.2).
-    log2 = y_pred.dtype.type(np.log(np.float32(2.0)))
-    r = y_pred - y_true
-    return np.mean(r + np.logaddexp(0, -2 * r) - log2, axis=-1)
-
-
-def _l2_normalize(x: np.ndarray) -> np.ndarray:
-    square_sum = np.sum(np.square(x), axis=-1, keepdims=True)
-    with np.errstate(divide="ignore"):
-        inv_norm = 1 / np.sqrt(square_sum)
-    return x * np.minimum(inv_norm, x.dtype.type(1 / config.epsilon()))
-
-
-def cosine_similarity(y_true: Any, y_pred: Any) -> np.ndarray:
+def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
     """``sum_last(ŷ * p̂)`` of the L2-normalised vectors: +1 for the same direction.
+
+    The negated :func:`tinygrad_es.losses.cosine_similarity` (Keras's metric is the loss's sign
+    flipped; the negation is exact).
 
     Example:
         >>> cosine_similarity(np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]]))
         array([1.])
     """
-    y_true, y_pred = _pair(y_true, y_pred)
-    return np.sum(_l2_normalize(y_true) * _l2_normalize(y_pred), axis=-1)
+    with no_grad():
+        return -losses.cosine_similarity(y_true, y_pred, axis=axis).data
 
 
 # ----- metric classes -----
@@ -205,7 +142,8 @@ class RootMeanSquaredError(Mean):
 
     def update_state(self, y_true: Any, y_pred: Any,  # type: ignore[override]
                      sample_weight: Any = None) -> None:
-        y_true, y_pred = align_ranks(as_array(y_true, self._dtype), as_array(y_pred, self._dtype))
+        y_true, y_pred = squeeze_or_expand_to_same_rank(as_array(y_true, self._dtype),
+                                                        as_array(y_pred, self._dtype))
         super().update_state(np.square(y_pred - y_true), sample_weight=sample_weight)
 
     def result(self) -> float:

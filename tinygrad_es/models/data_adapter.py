@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygrad_es import config
 from tinygrad_es import random as tg_random
+from tinygrad_es.i18n import tr
 from tinygrad_es.tensor import Tensor
 
 
@@ -35,7 +36,7 @@ class Batches:
         self._seen = 0
 
     def epoch(self):
-        """Yield ``(step, x, y, sample_weight)`` for one epoch; y/sample_weight may be None."""
+        """Yield ``(step, (x, y, sample_weight))`` for one epoch; y/sample_weight may be None."""
         if self._pass is None or not self.steps_per_epoch:
             self._pass, self._seen = self._new_pass(), 0
         x, y, sw = self._pass
@@ -49,8 +50,8 @@ class Batches:
                 break
             a = self._seen * bs
             self._seen += 1
-            yield (step, x[a:a + bs], None if y is None else y[a:a + bs],
-                   None if sw is None else sw[a:a + bs])
+            yield step, (x[a:a + bs], None if y is None else y[a:a + bs],
+                         None if sw is None else sw[a:a + bs])
         if self._seen >= self.num_batches:
             self._pass = None
 
@@ -76,34 +77,55 @@ def _is_int(value: Any) -> bool:
 
 def check_batch_size(batch_size: Any) -> None:
     if batch_size is not None and (not _is_int(batch_size) or batch_size <= 0):
-        raise ValueError(f"batch_size must be a positive integer or None, received "
-                         f"batch_size={batch_size!r}")
+        raise ValueError(tr("batch_size must be a positive integer or None, received "
+                            "batch_size={batch_size!r}", batch_size=batch_size))
 
 
 def check_fit_args(batch_size, epochs, validation_split, steps_per_epoch, validation_freq,
                    shuffle) -> None:
     check_batch_size(batch_size)
     if not _is_int(epochs) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, received epochs={epochs!r}")
+        raise ValueError(tr("epochs must be an integer >= 0, received epochs={epochs!r}",
+                            epochs=epochs))
     if not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
-        raise ValueError("validation_split must be a number in [0, 1) (the fraction of rows, "
-                         f"taken from the end, kept for validation), received {validation_split!r}")
+        raise ValueError(tr("validation_split must be a number in [0, 1) (the fraction of rows, "
+                            "taken from the end, kept for validation), received "
+                            "{validation_split!r}", validation_split=validation_split))
     if steps_per_epoch is not None and (not _is_int(steps_per_epoch) or steps_per_epoch <= 0):
-        raise ValueError(f"steps_per_epoch must be a positive integer or None, received "
-                         f"{steps_per_epoch!r}")
+        raise ValueError(tr("steps_per_epoch must be a positive integer or None, received "
+                            "{steps_per_epoch!r}", steps_per_epoch=steps_per_epoch))
     if not (_is_int(validation_freq) and validation_freq > 0 or isinstance(validation_freq, list)):
-        raise ValueError("Expected `validation_freq` to be a list or int. Received: "
-                         f"validation_freq={validation_freq!r} of the type "
-                         f"{type(validation_freq).__name__}.")
+        raise ValueError(tr("Expected `validation_freq` to be a list or int. Received: "
+                            "validation_freq={validation_freq!r} of the type {type}.",
+                            validation_freq=validation_freq, type=type(validation_freq).__name__))
     if shuffle not in (True, False, "batch"):
-        raise ValueError(f"shuffle must be True, False or 'batch', received {shuffle!r}")
+        raise ValueError(tr("shuffle must be True, False or 'batch', received {shuffle!r}",
+                            shuffle=shuffle))
+
+
+def unpack_x_y_sample_weight(data: Any) -> tuple:
+    """``(x, y, sample_weight)`` from a batch given as x, ``(x,)``, ``(x, y)`` or ``(x, y, sw)``.
+
+    Keras's ``keras.utils.unpack_x_y_sample_weight``, what ``train_step(data)`` starts with.
+
+    Example:
+        >>> unpack_x_y_sample_weight((np.ones(2), np.zeros(2)))[2] is None
+        True
+    """
+    if not isinstance(data, (tuple, list)):
+        return data, None, None
+    if 1 <= len(data) <= 3:
+        return tuple(data) + (None,) * (3 - len(data))
+    raise ValueError(tr("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, "
+                        "sample_weight)`, received a {type} of {n} entries",
+                        type=type(data).__name__, n=len(data)))
 
 
 def unpack_validation(validation_data: Any) -> tuple:
     if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
         return tuple(validation_data) + (None,) * (3 - len(validation_data))
-    raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                     f"sample_weight_val), received {type(validation_data).__name__}")
+    raise ValueError(tr("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                        "sample_weight_val), received {type}", type=type(validation_data).__name__))
 
 
 def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tuple, tuple]:
@@ -111,10 +133,11 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
     n = len(arrays[0])
     split = int(math.floor(n * (1.0 - validation_split)))
     if split == 0 or split == n:
-        raise ValueError(f"Training data contains {n} samples, which is not sufficient to split "
-                         "it into a validation and training set as specified by "
-                         f"`validation_split={validation_split}`. Either provide more data, or a "
-                         "different value for the `validation_split` argument.")
+        raise ValueError(tr("Training data contains {n} samples, which is not sufficient to "
+                            "split it into a validation and training set as specified by "
+                            "`validation_split={validation_split}`. Either provide more data, "
+                            "or a different value for the `validation_split` argument.", n=n,
+                            validation_split=validation_split))
     return (tuple(None if a is None else a[:split] for a in arrays),
             tuple(None if a is None else a[split:] for a in arrays))
 
@@ -130,20 +153,25 @@ def should_validate(epoch: int, validation_freq: int | list) -> bool:
 def as_floatx(value: Any, name: str, where: str, finite: bool = True) -> np.ndarray:
     """``value`` as a floatx ndarray (no copy when it is one); NaN/inf raise when ``finite``."""
     if value is None:
-        raise ValueError(f"{where}() needs {name}, received None")
+        raise ValueError(tr("{where}() needs {name}, received None", where=where, name=name))
     if isinstance(value, Tensor):
         value = value.data
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{where}() expects {name} to be a rectangular array of numbers, "
-                         f"received {type(value).__name__}: {err}") from None
+        raise ValueError(tr("{where}() expects {name} to be a rectangular array of numbers, "
+                            "received {type}: {err}", where=where, name=name,
+                            type=type(value).__name__, err=err)) from None
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{where}() expects {name} to be numeric, received an array of dtype "
-                        f"{arr.dtype} (e.g. {arr.flat[0]!r}); convert it to numbers first")
+        raise TypeError(tr("{where}() expects {name} to be numeric, received an array of dtype "
+                           "{dtype} (e.g. {flat!r}); convert it to numbers first", where=where,
+                           name=name, dtype=arr.dtype, flat=arr.flat[0]))
     if arr.ndim == 0 or len(arr) == 0:
-        raise ValueError(f"{where}() expects {name} to have one row per sample, received "
-                         f"{'a scalar' if arr.ndim == 0 else 'no rows'} (shape {arr.shape})")
+        raise ValueError(tr("{where}() expects {name} to have one row per sample, received a "
+                            "scalar (shape {shape})", where=where, name=name, shape=arr.shape)
+                         if arr.ndim == 0 else
+                         tr("{where}() expects {name} to have one row per sample, received no "
+                            "rows (shape {shape})", where=where, name=name, shape=arr.shape))
     arr = arr.astype(config.floatx(), copy=False)
     if finite:
         _check_finite(arr, name, where)
@@ -162,9 +190,10 @@ def convert_targets(x: np.ndarray, y: Any, sample_weight: Any, class_weight: dic
     _check_lengths(x, y, where)
     if class_weight is not None:
         if sample_weight is not None:
-            raise ValueError("Arguments `sample_weight` and `class_weight` cannot be "
-                             f"specified at the same time. Received: sample_weight="
-                             f"{sample_weight}, class_weight={class_weight}")
+            raise ValueError(tr("Arguments `sample_weight` and `class_weight` cannot be "
+                                "specified at the same time. Received: "
+                                "sample_weight={sample_weight}, class_weight={class_weight}",
+                                sample_weight=sample_weight, class_weight=class_weight))
         sample_weight = _class_weight_to_sample_weight(y, class_weight)
     elif sample_weight is not None:
         sample_weight = as_floatx(sample_weight, "sample_weight", where)
@@ -183,16 +212,18 @@ def match_input_shape(x: np.ndarray, input_shape: tuple | None, layers: list,
     if x.ndim == 1 and expected == (1,):
         return x[:, None]
     layer = layers[0].name if layers else "the model's input"
-    raise ValueError(f"{where}(): layer '{layer}' expects input of shape {tuple(input_shape)} "
-                     f"(features {expected}), but x has shape {x.shape}")
+    raise ValueError(tr("{where}(): layer '{layer}' expects input of shape {value} (features "
+                        "{expected}), but x has shape {shape}", where=where, layer=layer,
+                        value=tuple(input_shape), expected=expected, shape=x.shape))
 
 
 def _check_finite(arr: np.ndarray, name: str, where: str) -> None:
     finite = np.isfinite(arr)
     if not finite.all():
         row = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
-        raise ValueError(f"{where}() received NaN or inf in {name}: the first bad row is "
-                         f"{name}[{row}] = {arr[row]!r}")
+        raise ValueError(tr("{where}() received NaN or inf in {name}: the first bad row is "
+                            "{name}[{row}] = {arr!r}", where=where, name=name, row=row,
+                            arr=arr[row]))
 
 
 def _warn_non_finite(arr: np.ndarray, name: str, where: str) -> None:
@@ -207,15 +238,16 @@ def _warn_non_finite(arr: np.ndarray, name: str, where: str) -> None:
 
 def _check_lengths(x: np.ndarray, other: np.ndarray, where: str, name: str = "y") -> None:
     if len(x) != len(other):
-        raise ValueError(f"{where}() needs as many rows in {name} as in x: x has {len(x)} rows "
-                         f"(shape {x.shape}) but {name} has {len(other)} (shape {other.shape})")
+        raise ValueError(tr("{where}() needs as many rows in {name} as in x: x has {n} rows "
+                            "(shape {shape}) but {name} has {n2} (shape {shape2})", where=where,
+                            name=name, n=len(x), shape=x.shape, n2=len(other), shape2=other.shape))
 
 
 def _class_weight_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndarray:
     """Keras's rule: class = argmax of one-hot rows, else round(y); missing classes weigh 1."""
     if not isinstance(class_weight, dict):
-        raise ValueError(f"class_weight must be a dict {{class: weight}}, received "
-                         f"{type(class_weight).__name__}")
+        raise ValueError(tr("class_weight must be a dict {{class: weight}}, received {type}",
+                            type=type(class_weight).__name__))
     labels = y
     if y.ndim > 1:
         labels = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)

@@ -43,14 +43,14 @@ import copy
 import json
 import os
 import warnings
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from tinygrad_es.models._archive import (MAX_HEADER_BYTES, Archive, ModelFileError,
                                          atomic_savez, describe_zip)
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights", "ModelFileError",
+__all__ = ["save_model", "read_model", "save_weights", "load_weights", "ModelFileError",
            "FORMAT_VERSION", "MAX_LAYERS"]
 
 FORMAT_VERSION = 1
@@ -346,18 +346,18 @@ def _assign(model: Any, weights: list[np.ndarray], state: dict[str, np.ndarray] 
             raise
 
 
-def load_model(filepath: str | os.PathLike) -> Any:
+def read_model(filepath: str | os.PathLike, model_classes: Mapping[str, Any]) -> Any:
     """Rebuild a model saved by ``model.save``: architecture, weights, compile state, optimizer.
 
-    Nothing from the file is executed: only known classes are instantiated from their configs.
-    Raises :class:`ModelFileError` for any problem with the file's contents, ``OSError`` for the
-    file system (a missing file, a directory).
+    What ``models.load_model`` runs, with the model classes a file may name (``{"Sequential":
+    Sequential}``): this module knows no model class itself. Nothing from the file is executed:
+    only known classes are instantiated from their configs. Raises :class:`ModelFileError` for
+    any problem with the file's contents, ``OSError`` for the file system (a missing file, a
+    directory).
 
     Example:
-        >>> model = load_model("model.keras")  # doctest: +SKIP
+        >>> model = read_model("model.keras", {"Sequential": Sequential})  # doctest: +SKIP
     """
-    from tinygrad_es.models.sequential import Sequential
-
     filepath = os.fspath(filepath)
     with Archive(filepath) as archive:
         header = _read_header(archive)
@@ -365,8 +365,7 @@ def load_model(filepath: str | os.PathLike) -> Any:
             raise archive.error("it holds only weights (written by save_weights); build the "
                                 "model and call model.load_weights() instead",
                                 "cannot be loaded by load_model")
-        spec = header["model"]
-        known = {"Sequential": Sequential}
+        spec, known = header["model"], model_classes
         if not isinstance(spec.get("class_name"), str) or spec["class_name"] not in known:
             raise archive.error(f"unknown model class {str(spec.get('class_name'))[:40]!r}; "
                                 f"known: {sorted(known)}")

@@ -16,6 +16,7 @@ from tinygrad_es import layers as layers_module
 from tinygrad_es.layers.base import Layer, assign_weights, standardize_dtype, to_snake_case, \
     unique_name
 from tinygrad_es.layers.input_layer import InputLayer
+from tinygrad_es.models import saving
 from tinygrad_es.models.training import Trainer
 from tinygrad_es.tensor import Tensor
 
@@ -167,9 +168,9 @@ class Sequential(Trainer):
     def _convert_input(self, x: Any) -> Tensor:
         dtype = self._stack[0].dtype if self._stack else self.dtype
         if isinstance(x, Tensor):
-            return Tensor._make(x.data.astype(dtype), None, False)
+            return Tensor.from_numpy(x.data.astype(dtype))
         try:
-            return Tensor._make(np.asarray(x, dtype=dtype), None, False)
+            return Tensor.from_numpy(np.asarray(x, dtype=dtype))
         except (TypeError, ValueError) as err:
             raise ValueError(f"Sequential model '{self.name}' expects numeric input, received "
                              f"{type(x).__name__}: {err}") from None
@@ -308,20 +309,14 @@ class Sequential(Trainer):
 
     def save(self, filepath: str) -> None:
         """Save architecture, weights, compile config and optimizer state (see models.saving)."""
-        from tinygrad_es.models import saving
-
         saving.save_model(self, filepath)
 
     def save_weights(self, filepath: str) -> None:
         """Save the weights (and optimizer state) only (see models.saving)."""
-        from tinygrad_es.models import saving
-
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath: str) -> None:
         """Load weights saved by ``save_weights`` or ``save`` into this (same-shaped) model."""
-        from tinygrad_es.models import saving
-
         saving.load_weights(self, filepath)
 
     def __repr__(self) -> str:

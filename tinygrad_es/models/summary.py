@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tinygrad_es.i18n import tr
 from tinygrad_es.tensor import Tensor
 
 __all__ = ["summary_text"]
@@ -89,13 +90,13 @@ def summary_text(model: Any, line_length: int | None = None,
     def rule(left: str, fill: str, mid: str, right: str) -> str:
         return left + mid.join(fill * w for w in widths) + right
 
-    lines = [f'Model: "{model.name}"', rule("┏", "━", "┳", "┓")]
-    lines += row(("Layer (type)", "Output Shape", "Param #"), "┃")
+    lines = [tr('Model: "{name}"', name=model.name), rule("┏", "━", "┳", "┓")]
+    lines += row((tr("Layer (type)"), tr("Output Shape"), tr("Param #")), "┃")
     lines.append(rule("┡", "━", "╇", "┩"))
     for i, layer in enumerate(model.layers):
         if i:
             lines.append(rule("├", "─", "┼", "┤"))
-        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+        params = f"{layer.count_params():,}" if layer.built else tr("0 (unbuilt)")
         shape = layer.output_shape if layer.built else None
         lines += row((f"{layer.name} ({type(layer).__name__})", _shape_text(shape), params), "│")
     lines.append(rule("└", "─", "┴", "┘"))
@@ -109,10 +110,13 @@ def summary_text(model: Any, line_length: int | None = None,
     if opt_vars is not None:
         total += sum(np.asarray(v).size for v in opt_vars)
         total_size += _bytes(opt_vars)
-    lines.append(f" Total params: {total:,} ({_readable(total_size)})")
-    lines.append(f" Trainable params: {counts[0]:,} ({_readable(sizes[0])})")
-    lines.append(f" Non-trainable params: {counts[1]:,} ({_readable(sizes[1])})")
+    lines.append(" " + tr("Total params: {n:,} ({size})", n=total, size=_readable(total_size)))
+    lines.append(" " + tr("Trainable params: {n:,} ({size})", n=counts[0],
+                          size=_readable(sizes[0])))
+    lines.append(" " + tr("Non-trainable params: {n:,} ({size})", n=counts[1],
+                          size=_readable(sizes[1])))
     if opt_vars is not None:
         n_opt = sum(np.asarray(v).size for v in opt_vars)
-        lines.append(f" Optimizer params: {n_opt:,} ({_readable(_bytes(opt_vars))})")
+        lines.append(" " + tr("Optimizer params: {n:,} ({size})", n=n_opt,
+                              size=_readable(_bytes(opt_vars))))
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """compile / fit / evaluate / predict: the training loop every model inherits (``Trainer``).
 
-``compile`` only stores what to use. ``fit`` checks and converts all the data once, then runs one
-loop: for each batch, forward -> loss -> backward -> ``optimizer.apply``. What gets logged is
+``compile`` only stores what to use. ``fit`` checks and converts all the data once, resolves the
+compiled loss and metrics, then runs one loop: for each batch one ``train_step`` (forward -> loss
+-> backward -> ``optimizer.apply``), the step ``train_on_batch`` runs too. What gets logged is
 Keras's (keras-semantics §5.2): the loss of a batch is computed with the weights *before* its
 update, the epoch ``loss`` is the batch losses weighted by batch size (Keras's ``Mean`` metric, in
 floatx), batch logs are running values since the epoch began, and validation runs after the last
@@ -16,13 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_es import config, losses as losses_module, metrics as metrics_module, optimizers
+from tinygrad_es import config, losses as losses_module, optimizers
 from tinygrad_es.autograd import no_grad
 from tinygrad_es.callbacks import CallbackList
+from tinygrad_es.i18n import tr
 from tinygrad_es.metrics.variable import pythonify
+from tinygrad_es.models.compile_utils import (deserialize_compile_arg, resolve_metrics,
+                                              serialize_compile_arg)
 from tinygrad_es.models.data_adapter import (Batches, as_floatx, check_batch_size, check_fit_args,
                                              convert_targets, match_input_shape, should_validate,
-                                             train_validation_split, unpack_validation)
+                                             train_validation_split, unpack_validation,
+                                             unpack_x_y_sample_weight)
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.utils.interrupts import defer_sigint
 
@@ -31,7 +36,8 @@ class Trainer:
     """The Keras training API, mixed into ``Sequential``.
 
     The model supplies ``__call__(x, training)``, ``trainable_weights``, ``losses``, ``layers``,
-    ``input_shape``, ``built``/``build``, ``get_weights``/``set_weights``.
+    ``input_shape``, ``output_shape``, ``built``/``build``, ``get_weights``/``set_weights``, and
+    calls ``Trainer.__init__`` from its own.
 
     Example:
         >>> model.compile(optimizer=SGD(learning_rate=0.001), loss="mae")    # doctest: +SKIP
@@ -39,14 +45,25 @@ class Trainer:
         >>> history.history["loss"][-1]                                     # doctest: +SKIP
     """
 
-    # Class-level defaults, so a model works before compile() without an __init__ here.
-    optimizer = None
-    loss = None
-    compiled = False
-    stop_training = False
-    history = None
-    _initial_epoch: int | None = None  # set in on_train_begin by BackupAndRestore (Keras's name)
-    _metric_entries: list | None = None  # [(log name, Metric, weighted)] once data was seen
+    def __init__(self) -> None:
+        # compile(): what to use, as given
+        self.compiled = False
+        self.optimizer: Any = None                        # an Optimizer
+        self.loss: Any = None                             # compile's loss argument
+        self._loss_weight: float | None = None            # compile's loss_weights, as a float
+        self._metric_ids: tuple[list, list] = ([], [])    # (metrics, weighted_metrics)
+        self._compile_args: dict = {}                     # for get_compile_config / model.save
+        # resolved once per compile, from the first targets and the built model's output shape
+        self._loss_fn: Any = None                         # the Loss that fit differentiates
+        self._metric_entries: list | None = None          # [(log name, Metric, weighted)]
+        # the running loss since reset_metrics(): Keras's loss tracker, a Mean in floatx
+        self._loss_sum, self._loss_count = 0.0, 0
+        self._round: Any = float                          # rounds a Python float to floatx
+        self._regularized = False                         # any layer has a penalty to add
+        # one fit() run
+        self.stop_training = False                        # set by callbacks (EarlyStopping)
+        self.history: Any = None                          # the History of the last fit
+        self._initial_epoch: int | None = None            # set by BackupAndRestore (Keras's name)
 
     # ----- compile -----
 
@@ -65,16 +82,17 @@ class Trainer:
         """
         for name, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value is not None and not isinstance(value, (list, tuple)):
-                raise ValueError(f"Expected `{name}` argument to be a list or tuple. Received "
-                                 f"instead: {name}={value!r} of type {type(value).__name__}")
+                raise ValueError(tr("Expected `{name}` argument to be a list or tuple. Received "
+                                    "instead: {name}={value!r} of type {type}", name=name,
+                                    value=value, type=type(value).__name__))
         if isinstance(loss, (list, tuple)) and len(loss) == 1:
             loss = loss[0]
         if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
             loss_weights = loss_weights[0]
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self._loss_fn = None if loss is None or loss in ("crossentropy", "ce") \
-            else losses_module.get(loss)
+        crossentropy = loss is None or loss in ("crossentropy", "ce")  # resolved from the shapes
+        self._loss_fn = None if crossentropy else losses_module.get(loss)
         self._loss_weight = None if loss_weights is None else float(loss_weights)
         self._metric_ids = (list(metrics or []), list(weighted_metrics or []))
         self._metric_entries = None
@@ -88,12 +106,12 @@ class Trainer:
             return {}
         opt = self.optimizer
         return {"optimizer": {"class_name": type(opt).__name__, "config": opt.get_config()},
-                **{k: _serialize(v) for k, v in self._compile_args.items()}}
+                **{k: serialize_compile_arg(v) for k, v in self._compile_args.items()}}
 
     def compile_from_config(self, cfg: dict) -> None:
         """Compile again from :meth:`get_compile_config` (used by ``load_model``)."""
         if cfg:
-            self.compile(**{k: _deserialize(v) if k != "optimizer" else v
+            self.compile(**{k: deserialize_compile_arg(v) if k != "optimizer" else v
                             for k, v in cfg.items()})
 
     @property
@@ -127,6 +145,7 @@ class Trainer:
         half-trained). Batches are consecutive rows (of a fresh permutation each pass when
         ``shuffle``; the permutation draws from ``tinygrad_es.random.generator()``). With
         ``validation_split`` the LAST rows, taken before shuffling, are the validation set.
+        Each batch is one :meth:`train_step`.
 
         Example:
             >>> h = model.fit(x, y, epochs=5, batch_size=16, validation_split=0.2, verbose=0)
@@ -144,17 +163,19 @@ class Trainer:
             val = self._prepare(*unpack_validation(validation_data), None, "validation_data")
         elif validation_split:
             train, val = train_validation_split(train, validation_split)
+        self._resolve_compiled(train[1], "fit")
+        if validation_data is not None:
+            self._resolve_compiled(val[1], "validation_data")  # its labels are checked too
         if batch_size is None:
             batch_size = math.ceil(len(train[0]) / steps_per_epoch) if steps_per_epoch else 32
         data = Batches(train, batch_size, shuffle, steps_per_epoch)
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=epochs, steps=data.steps)
-        weights = self.trainable_weights
-        if not weights:
+        if not self.trainable_weights:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
 
-        # ----- the loop -----
+        # ----- the loop: one train_step per batch -----
         self.stop_training = False
         epoch_logs: dict = {}
         callbacks.on_train_begin()
@@ -162,17 +183,9 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            for step, xb, yb, swb in data.epoch():
+            for step, batch in data.epoch():
                 callbacks.on_train_batch_begin(step)
-                y_pred = self(Tensor._make(xb, None, False), training=True)   # forward
-                loss = self._compute_loss(yb, y_pred, swb)                      # loss (+ penalties)
-                if weights:
-                    for w in weights:                                           # zero the grads
-                        w.grad = None
-                    self._scaled_loss(loss).backward()                          # backward
-                    with defer_sigint():                                        # (Ctrl-C waits)
-                        self.optimizer.apply([w.grad for w in weights], weights)   # update
-                self._update_metrics(loss, yb, y_pred, swb)                     # pre-update loss
+                self.train_step(batch)       # forward, loss, backward, update, metrics
                 if callbacks.wants("on_train_batch_end"):
                     callbacks.on_train_batch_end(step, self._logs())
                 if self.stop_training:
@@ -186,9 +199,50 @@ class Trainer:
             if self.stop_training:
                 break
         if epochs > 0:
-            self.optimizer.finalize_variable_values(weights)  # use_ema: weights <- their average
+            self.optimizer.finalize_variable_values(self.trainable_weights)  # use_ema: averages
         callbacks.on_train_end(epoch_logs)
         return self.history
+
+    # ----- one step: what fit, train_on_batch, evaluate and test_on_batch run per batch -----
+
+    def train_step(self, data: tuple) -> None:
+        """One update on one batch (Keras's ``train_step``): forward, loss, backward, update.
+
+        The loss and metrics of the batch, computed with the weights *before* the update, go
+        into the running values that the logs read.
+
+        Args:
+            data: ``(x, y, sample_weight)`` or ``(x, y)``: floatx arrays, checked and converted
+                (``fit`` passes each batch so).
+
+        Example:
+            >>> model.train_step((x[:32], y[:32]))                           # doctest: +SKIP
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(Tensor.from_numpy(x), training=True)                  # forward
+        loss = self._compute_loss(y, y_pred, sample_weight)                 # loss (+ penalties)
+        weights = self.trainable_weights
+        if weights:
+            for w in weights:                                               # zero the grads
+                w.grad = None
+            # Keras's optimizer.scale_loss(loss): loss * loss_scale_factor, or LossScaleOptimizer's
+            # dynamic scale; the logged loss stays unscaled.
+            self.optimizer.scale_loss(loss).backward()                      # backward
+            with defer_sigint():                                            # (Ctrl-C waits)
+                self.optimizer.apply([w.grad for w in weights], weights)    # update
+        self._update_metrics(loss, y, y_pred, sample_weight)                # pre-update loss
+
+    def test_step(self, data: tuple) -> None:
+        """Loss and metrics on one batch with ``training=False``, no graph (Keras's ``test_step``).
+
+        Args:
+            data: ``(x, y, sample_weight)`` or ``(x, y)``: floatx arrays, checked and converted.
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with no_grad():
+            y_pred = self(Tensor.from_numpy(x), training=False)
+            loss = self._compute_loss(y, y_pred, sample_weight)
+            self._update_metrics(loss, y, y_pred, sample_weight)
 
     # ----- evaluate / predict -----
 
@@ -204,6 +258,7 @@ class Trainer:
         self._assert_compiled("evaluate")
         check_batch_size(batch_size)
         data = self._prepare(x, y, sample_weight, None, "evaluate")
+        self._resolve_compiled(data[1], "evaluate")
         batch_size = batch_size or 32
         n_steps = steps or math.ceil(len(data[0]) / batch_size)
         if not isinstance(callbacks, CallbackList):
@@ -229,9 +284,9 @@ class Trainer:
         outputs = []
         callbacks.on_predict_begin()
         with no_grad():
-            for step, xb, _, _ in data.epoch():
+            for step, (xb, _, _) in data.epoch():
                 callbacks.on_predict_batch_begin(step)
-                outputs.append(self(Tensor._make(xb, None, False), training=False).data)
+                outputs.append(self(Tensor.from_numpy(xb), training=False).data)
                 callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callbacks.on_predict_end()
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
@@ -240,27 +295,20 @@ class Trainer:
         """``predict`` for one batch, without callbacks."""
         x = self._prepare_x(x, "predict_on_batch", finite=False)
         with no_grad():
-            return self(Tensor._make(x, None, False), training=False).data
+            return self(Tensor.from_numpy(x), training=False).data
 
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                        class_weight: dict | None = None, return_dict: bool = False):
-        """One update on exactly this batch; returns its (pre-update) loss and metrics.
+        """One :meth:`train_step` on exactly this batch; returns its (pre-update) loss and metrics.
 
         Example:
             >>> model.train_on_batch(x[:32], y[:32])                         # doctest: +SKIP
         """
         self._assert_compiled("train_on_batch")
-        x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
-        weights = self.trainable_weights
+        data = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
+        self._resolve_compiled(data[1], "train_on_batch")
         self.reset_metrics()
-        y_pred = self(Tensor._make(x, None, False), training=True)
-        loss = self._compute_loss(y, y_pred, sample_weight)
-        if weights:
-            for w in weights:
-                w.grad = None
-            self._scaled_loss(loss).backward()
-            self.optimizer.apply([w.grad for w in weights], weights)
-        self._update_metrics(loss, y, y_pred, sample_weight)
+        self.train_step(data)
         return self._logs() if return_dict else self._flatten(self._logs())
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
@@ -268,6 +316,7 @@ class Trainer:
         """Loss and metrics on one batch with ``training=False``."""
         self._assert_compiled("test_on_batch")
         data = self._prepare(x, y, sample_weight, None, "test_on_batch")
+        self._resolve_compiled(data[1], "test_on_batch")
         logs = self._test_loop(data, len(data[0]), None, CallbackList())  # one batch, no callbacks
         return logs if return_dict else self._flatten(logs)
 
@@ -282,11 +331,6 @@ class Trainer:
             for penalty in self.losses:
                 loss = loss + penalty
         return loss
-
-    def _scaled_loss(self, loss: Tensor) -> Tensor:
-        """What backward differentiates: Keras's ``optimizer.scale_loss(loss)`` (``loss *
-        loss_scale_factor``, or LossScaleOptimizer's dynamic scale); the logged loss is unscaled."""
-        return self.optimizer.scale_loss(loss)
 
     def _update_metrics(self, loss: Tensor, y: np.ndarray, y_pred: Tensor, sw: Any) -> None:
         # Keras's loss tracker, a Mean in floatx: total += loss * batch_size, count += batch_size.
@@ -316,13 +360,11 @@ class Trainer:
         batches = Batches(data, batch_size or 32, False, steps)
         self.reset_metrics()
         callbacks.on_test_begin()
-        with no_grad():
-            for step, xb, yb, swb in batches.epoch():
-                callbacks.on_test_batch_begin(step)
-                y_pred = self(Tensor._make(xb, None, False), training=False)
-                self._update_metrics(self._compute_loss(yb, y_pred, swb), yb, y_pred, swb)
-                if callbacks.wants("on_test_batch_end"):
-                    callbacks.on_test_batch_end(step, self._logs())
+        for step, batch in batches.epoch():
+            callbacks.on_test_batch_begin(step)
+            self.test_step(batch)
+            if callbacks.wants("on_test_batch_end"):
+                callbacks.on_test_batch_end(step, self._logs())
         logs = self._logs()
         callbacks.on_test_end(logs)
         return logs
@@ -336,16 +378,17 @@ class Trainer:
         values += [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
-    # ----- data: converted and checked once per call -----
+    # ----- before the first step: data converted and checked, loss and metrics resolved -----
 
     def _assert_compiled(self, method: str) -> None:
         if not self.compiled:
             # Keras's type and words, with the method named.
-            raise ValueError(f"You must call `compile()` before using the model. Received a "
-                             f"call to `{method}()` on a model that was not compiled: call "
-                             "model.compile(optimizer=..., loss=...) first.")
+            raise ValueError(tr("You must call `compile()` before using the model. Received a "
+                                "call to `{method}()` on a model that was not compiled: call "
+                                "model.compile(optimizer=..., loss=...) first.", method=method))
 
     def _prepare_x(self, x: Any, where: str, finite: bool = True) -> np.ndarray:
+        """x as a checked floatx array; builds the model for its shape on first sight."""
         x = as_floatx(x, "x", where, finite)
         if not self.built:
             self.build((None,) + x.shape[1:])
@@ -353,64 +396,28 @@ class Trainer:
 
     def _prepare(self, x: Any, y: Any, sample_weight: Any, class_weight: dict | None,
                  where: str) -> tuple:
-        """(x, y, sample_weight) as floatx arrays, all checked; resolves loss and metrics."""
+        """(x, y, sample_weight) as floatx arrays, all checked (class_weight folded in)."""
         x = self._prepare_x(x, where)
         y, sample_weight = convert_targets(x, y, sample_weight, class_weight, where)
-        with no_grad():  # a one-row forward: output units for the label checks and metrics
-            y_probe = self(Tensor._make(x[:1], None, False), training=False)
+        return x, y, sample_weight
+
+    def _resolve_compiled(self, y: np.ndarray, where: str) -> None:
+        """What a run needs before its first step, from the targets and the built model's output
+        shape: the compiled loss and metrics (resolved once per compile, as Keras on its first
+        batch), the labels checked against the loss, the loss tracker's floatx, the running
+        values zeroed."""
+        output_shape = (len(y),) + tuple(self.output_shape[1:])  # the predictions for y
         if self._loss_fn is None:
             if self.loss is None:
-                raise ValueError(f"{where}() needs a loss: pass loss=... to model.compile()")
-            self._loss_fn = losses_module.resolve_crossentropy(y, y_probe)
-        losses_module.check_targets(self._loss_fn, y, y_probe.shape)  # labels fit the loss
+                raise ValueError(tr("{where}() needs a loss: pass loss=... to model.compile()",
+                                    where=where))
+            self._loss_fn = losses_module.resolve_crossentropy(y, output_shape)
+        losses_module.check_targets(self._loss_fn, y, output_shape)  # labels fit the loss
         if self._metric_entries is None:
-            self._metric_entries = _resolve_metrics(self._metric_ids, y, y_probe)
+            self._metric_entries = resolve_metrics(self._metric_ids, y, output_shape)
         self._round = _ROUND.get(config.floatx(), float)
-        self.reset_metrics()
         self._regularized = bool(self.losses)
-        return x, y, sample_weight
+        self.reset_metrics()
 
 
 _ROUND = {"float32": lambda v: float(np.float32(v)), "float16": lambda v: float(np.float16(v))}
-
-
-def _resolve_metrics(ids: tuple[list, list], y: np.ndarray, y_pred: Tensor) -> list:
-    """[(log name, Metric, weighted)]; a name used by both lists gets ``weighted_`` (as Keras)."""
-    entries, seen = [], set()
-    for weighted, group in ((False, ids[0]), (True, ids[1])):
-        for identifier in group:
-            metric = metrics_module.get(identifier, y_true=y, y_pred=y_pred)
-            name = metric.name
-            if name in seen:
-                name = f"weighted_{name}" if weighted else name
-                k, base = 1, name
-                while name in seen:
-                    name, k = f"{base}_{k}", k + 1
-            seen.add(name)
-            entries.append((name, metric, weighted))
-    return entries
-
-
-def _serialize(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_serialize(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _serialize(v) for k, v in value.items()}
-    if isinstance(value, losses_module.Loss):
-        return {"kind": "loss", "value": losses_module.serialize(value)}
-    if isinstance(value, metrics_module.Metric):
-        return {"kind": "metric", "value": metrics_module.serialize(value)}
-    raise TypeError(f"cannot save the compile argument {value!r}: use a string name, a Loss or "
-                    "a Metric object")
-
-
-def _deserialize(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_deserialize(v) for v in value]
-    if isinstance(value, dict) and value.get("kind") == "loss":
-        return losses_module.deserialize(value["value"])
-    if isinstance(value, dict) and value.get("kind") == "metric":
-        return metrics_module.deserialize(value["value"])
-    return value

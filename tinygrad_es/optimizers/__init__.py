@@ -8,7 +8,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from tinygrad_es.optimizers import schedules
@@ -28,6 +27,7 @@ from tinygrad_es.optimizers.nadam import Nadam
 from tinygrad_es.optimizers.rmsprop import RMSprop
 from tinygrad_es.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from tinygrad_es.optimizers.sgd import SGD
+from tinygrad_es.utils.registry import unknown
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
@@ -58,9 +58,7 @@ def _lookup(name: str, custom_objects: dict | None = None) -> type:
     known = {**ALL_OBJECTS, **KERAS3_OBJECTS, **WRAPPER_OBJECTS,
              **{k.lower(): v for k, v in (custom_objects or {}).items()}}
     if not isinstance(name, str) or name.lower() not in known:
-        close = difflib.get_close_matches(str(name).lower(), list(known), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"Unknown optimizer {name!r}.{hint} Valid names: {sorted(known)}")
+        raise unknown("optimizer", name, known, probe=str(name).lower(), quoted=True)
     return known[name.lower()]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.tfcast import tf_constant
 
 
 def _rms(x: np.ndarray):
@@ -83,7 +84,7 @@ class Adafactor(Optimizer):
             lr = np.minimum(lr, 1 / np.sqrt(t))
         rho_t = np.minimum(lr, 1 / np.sqrt(t))
         # NOTE: epsilon_2 goes through float32 (ops.cast), even in float64 mode.
-        alpha_t = np.maximum(self._cast(self.epsilon_2, w.dtype), _rms(w)) * rho_t
+        alpha_t = np.maximum(tf_constant(self.epsilon_2, w.dtype), _rms(w)) * rho_t
         regulated_grad_square = np.square(grad) + self.epsilon_1
         beta_2_t = 1 - np.power(t, self.beta_2_decay)
         if r is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.tfcast import tf_constant
 
 
 class Adamax(Optimizer):
@@ -51,7 +52,7 @@ class Adamax(Optimizer):
         i = self._get_variable_index(variable)
         m, u = self.momentums[i], self.norms[i]
         # NOTE: beta_1 inside beta_1^t goes through float32 (ops.cast); beta_2 * u does not.
-        beta_1_power = self._cast(self.beta_1, w.dtype) ** w.dtype.type(self.iterations + 1)
+        beta_1_power = tf_constant(self.beta_1, w.dtype) ** w.dtype.type(self.iterations + 1)
         m += (grad - m) * (1 - self.beta_1)
         np.maximum(self.beta_2 * u, np.abs(grad), out=u)
         w -= (learning_rate * m) / ((1 - beta_1_power) * (u + self.epsilon))

@@ -43,14 +43,15 @@ scalar of that dtype. A float learning rate is kept in a ``floatx()`` :class:`Va
 construction, as Keras's is (float32 mode: ``float(SGD(0.001).learning_rate)`` is
 ``float(np.float32(0.001))``); ``opt.iterations`` is an int64 Variable (``variable.py``). Where
 Keras casts a Python float with ``ops.cast`` it goes through float32 even in float64 mode; the
-optimizers do the same with :meth:`Optimizer._cast` and say so in a ``# NOTE:``.
+optimizers do the same with :func:`tinygrad_es.tfcast.tf_constant` and say so in a ``# NOTE:``.
 
-The argument checks are in ``_validation.py``; saving, restoring and printing an optimizer
-(``get_state``, ``get_config``, ``repr``) in ``_serialization.py``.
+The argument checks are in ``_validation.py`` and gradient clipping in ``clipping.py``; saving,
+restoring and printing an optimizer (``get_state``, ``get_config``, ``repr``) close this file.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 import warnings
 from typing import Any, Iterable, Sequence
@@ -58,21 +59,22 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from tinygrad_es import config
-from tinygrad_es.optimizers._serialization import Serializable
+from tinygrad_es.optimizers import schedules as schedules_module
 from tinygrad_es.optimizers._validation import (as_gradient, check_base_arguments,
                                                 check_learning_rate, check_number)
+from tinygrad_es.optimizers.clipping import clip_gradients
 from tinygrad_es.optimizers.schedules import LearningRateSchedule
 from tinygrad_es.optimizers.variable import BoundVariable, Variable
+from tinygrad_es.tfcast import tf_constant
 from tinygrad_es.utils import naming
 
 __all__ = ["Optimizer", "check_number"]  # check_number: for the subclasses' own hyperparameters
 
-_CAST_CACHE: dict = {}
 _ACCUMULATED_ITERATIONS = ("With gradient_accumulation_steps, `iterations` is computed (calls // "
                            "steps) and cannot be assigned, as in Keras")
 
 
-class Optimizer(Serializable):
+class Optimizer:
     """Base class of the optimizers: the Keras loop around one ``update_step`` per variable.
 
     Args:
@@ -214,26 +216,6 @@ class Optimizer(Serializable):
             return lr()
         return lr
 
-    @staticmethod
-    def _cast(value: Any, dtype: np.dtype) -> Any:
-        """Keras's ``ops.cast(value, dtype)``: a Python float is rounded to float32 on the way.
-
-        Example:
-            >>> float(Optimizer._cast(0.9, np.dtype("float64")))
-            0.8999999761581421
-        """
-        if type(value) is float:
-            key = (value, dtype)
-            cached = _CAST_CACHE.get(key)
-            if cached is None:
-                if len(_CAST_CACHE) > 4096:  # a callable learning rate gives a new float per step
-                    _CAST_CACHE.clear()
-                cached = _CAST_CACHE[key] = dtype.type(np.float32(value))
-            return cached
-        if isinstance(value, (int, np.generic)):
-            return dtype.type(value)
-        return dtype.type(np.asarray(getattr(value, "data", value)))
-
     # ----- state -----
 
     def build(self, variables: Sequence) -> None:
@@ -260,7 +242,7 @@ class Optimizer(Serializable):
         ``initializer`` is a constant; like Keras's ``Constant`` it goes through float32.
         """
         dtype = np.dtype(dtype if dtype is not None else config.floatx())
-        array = np.full(shape, self._cast(initializer, dtype), dtype=dtype)
+        array = np.full(shape, tf_constant(initializer, dtype), dtype=dtype)
         if reference is None:
             self._state[name] = array
         else:
@@ -325,33 +307,10 @@ class Optimizer(Serializable):
                 w = variable.data
                 if w.dtype not in factors:
                     # NOTE: wd goes through float32 (tf.cast), even in float64 mode.
-                    factors[w.dtype] = (self._cast(self.weight_decay, w.dtype),
-                                        self._cast(learning_rate, w.dtype))
+                    factors[w.dtype] = (tf_constant(self.weight_decay, w.dtype),
+                                        tf_constant(learning_rate, w.dtype))
                 wd, lr = factors[w.dtype]
                 w -= w * wd * lr
-
-    # ----- clipping -----
-
-    def _clip_gradients(self, grads: list) -> list:
-        if self.clipnorm and self.clipnorm > 0:
-            c = self.clipnorm
-            clipped = []
-            for g in grads:
-                l2sum = np.sum(g * g)
-                # NOTE: tf.clip_by_norm: g * c / max(||g||, c), the product first.
-                norm = np.sqrt(l2sum) if l2sum > 0 else l2sum
-                clipped.append(g * c / np.maximum(norm, c))
-            return clipped
-        if self.global_clipnorm and self.global_clipnorm > 0:
-            c = self.global_clipnorm
-            use_norm = np.sqrt(np.sum(np.stack([np.sum(g * g) for g in grads])))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = c * np.minimum(1.0 / use_norm, 1.0 / c) + (use_norm - use_norm)
-            return [g * scale.astype(g.dtype) for g in grads]
-        if self.clipvalue and self.clipvalue > 0:
-            v = self.clipvalue
-            return [np.clip(g, -v, v) for g in grads]
-        return grads
 
     # ----- the loop -----
 
@@ -422,7 +381,7 @@ class Optimizer(Serializable):
         return self._iterations
 
     def _update(self, grads: list, variables: list) -> None:
-        grads = self._clip_gradients(grads)
+        grads = clip_gradients(grads, self.clipnorm, self.global_clipnorm, self.clipvalue)
         learning_rate = self._current_learning_rate()
         if self.weight_decay is not None:
             self._apply_weight_decay(variables, learning_rate)
@@ -434,7 +393,7 @@ class Optimizer(Serializable):
         for g, v in zip(grads, variables):
             lr = rates.get(g.dtype)
             if lr is None:
-                lr = rates[g.dtype] = self._cast(learning_rate, g.dtype)
+                lr = rates[g.dtype] = tf_constant(learning_rate, g.dtype)
             self.update_step(g, v, lr)
 
     def update_step(self, grad: np.ndarray, variable, learning_rate) -> None:
@@ -466,3 +425,117 @@ class Optimizer(Serializable):
                              f"received {len(variables)} variables")
         for variable, average in zip(variables, self._averages):
             variable.data[...] = average
+
+    # ----- saving and restoring: the state as plain arrays -----
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """Keras's order: iterations (int64), learning_rate (unless a schedule), then the state."""
+        out = [np.array(self._iterations, dtype=np.int64)]
+        if isinstance(self._learning_rate, Variable):
+            out.append(np.array(self._learning_rate.numpy()))
+        return out + list(self._state.values())
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Every number needed to resume training, as plain arrays keyed by stable names.
+
+        Keys: ``iterations`` (the raw call count), ``learning_rate`` (if a float) and
+        ``"{variable index}/{slot}"`` or the slot name for optimizer-wide state. The dict
+        round-trips through ``np.savez`` / ``np.load(allow_pickle=False)``.
+
+        Example:
+            >>> sorted(opt.get_state())  # doctest: +SKIP
+            ['0/momentum', '0/velocity', 'iterations', 'learning_rate']
+        """
+        state = {"iterations": np.array(self._iterations, dtype=np.int64)}
+        if isinstance(self._learning_rate, Variable):
+            state["learning_rate"] = np.array(self._learning_rate.numpy())
+        state.update({k: v.copy() for k, v in self._state.items()})
+        return state
+
+    def set_state(self, state, variables: Sequence | None = None) -> None:
+        """Restore :meth:`get_state`; builds on ``variables`` first if not built yet."""
+        if not self.built:
+            if variables is None:
+                raise ValueError(f"{self.name} is not built: pass the variables to set_state, "
+                                 "or apply the optimizer once first")
+            self.build(variables)
+        missing = sorted(set(self._state) - set(state))
+        unknown = sorted(set(state) - set(self._state) - {"iterations", "learning_rate"})
+        if missing or unknown:
+            raise ValueError(f"{self.name}: the saved state does not match this optimizer; "
+                             f"missing keys {missing}, unexpected keys {unknown}")
+        for key, array in self._state.items():
+            value = np.asarray(state[key])
+            if value.shape != array.shape:
+                raise ValueError(f"{self.name}: state {key!r} has shape {array.shape}, "
+                                 f"received {value.shape}")
+            array[...] = value
+        self._iterations = int(state["iterations"])
+        if "learning_rate" in state and isinstance(self._learning_rate, Variable):
+            self._learning_rate.assign(np.asarray(state["learning_rate"]))
+
+    # ----- config and printing -----
+
+    def get_config(self) -> dict:
+        """Keras's keys in Keras's order; subclasses append their own hyperparameters."""
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            lr = schedules_module.serialize(lr)
+        elif isinstance(lr, Variable):
+            lr = float(lr)
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:
+        """The inverse of :meth:`get_config` (a serialized schedule is rebuilt)."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules_module.deserialize(config["learning_rate"],
+                                                                   custom_objects)
+        return cls(**config)
+
+    _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+                      "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
+                      "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                      "gradient_accumulation_steps": None}
+
+    def _describe(self, full: bool) -> str:
+        lr = self._learning_rate
+        parts = [f"learning_rate={float(lr):.6g}" if isinstance(lr, Variable)
+                 else f"learning_rate={lr!r}"]
+        defaults = type(self)._defaults()
+        own, options = [], []
+        for key, value in self.get_config().items():
+            if key in ("name", "learning_rate"):
+                continue
+            default = defaults.get(key, self._BASE_DEFAULTS.get(key))
+            is_own = key not in self._BASE_DEFAULTS or default != self._BASE_DEFAULTS[key]
+            if value != default or (full and is_own):
+                (own if is_own else options).append(f"{key}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts + own + options)})"
+
+    @classmethod
+    def _defaults(cls) -> dict:
+        params = inspect.signature(cls.__init__).parameters.values()
+        return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+    def __repr__(self) -> str:
+        """The class with its learning rate, every own hyperparameter and the options set."""
+        return self._describe(full=True)
+
+    def __str__(self) -> str:
+        """Short, for a plot legend: the learning rate and only what differs from the defaults."""
+        return self._describe(full=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.tfcast import tf_constant
 
 
 class Lamb(Optimizer):
@@ -57,8 +58,8 @@ class Lamb(Optimizer):
         m, v = self.momentums[i], self.velocities[i]
         t = w.dtype.type(self.iterations + 1)
         # NOTE: the betas inside beta^t go through float32 (ops.cast), the (1 - beta) do not.
-        beta_1_power = self._cast(self.beta_1, w.dtype) ** t
-        beta_2_power = self._cast(self.beta_2, w.dtype) ** t
+        beta_1_power = tf_constant(self.beta_1, w.dtype) ** t
+        beta_2_power = tf_constant(self.beta_2, w.dtype) ** t
         m += (grad - m) * (1 - self.beta_1)
         v += (np.square(grad) - v) * (1 - self.beta_2)
         update = (m / (1.0 - beta_1_power)) / (np.sqrt(v / (1.0 - beta_2_power)) + self.epsilon)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.tfcast import tf_constant
 
 
 class Lion(Optimizer):
@@ -47,7 +48,7 @@ class Lion(Optimizer):
         w = variable.data
         m = self.momentums[self._get_variable_index(variable)]
         # NOTE: both betas go through float32 (ops.cast), also in (1 - beta).
-        beta_1, beta_2 = self._cast(self.beta_1, w.dtype), self._cast(self.beta_2, w.dtype)
+        beta_1, beta_2 = tf_constant(self.beta_1, w.dtype), tf_constant(self.beta_2, w.dtype)
         w -= learning_rate * np.sign(m * beta_1 + grad * (1.0 - beta_1))
         m[...] = m * beta_2 + grad * (1.0 - beta_2)
 

@@ -8,6 +8,7 @@ import re
 import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.tfcast import tf_constant
 
 
 def variable_path(variable) -> str:
@@ -127,7 +128,7 @@ class Muon(Optimizer):
         decay = self.adam_weight_decay if adam else self.weight_decay
         if decay is not None and self._use_weight_decay(variable):
             # NOTE: Keras decays every variable before any step; each touches only its own w.
-            w -= w * self._cast(decay, w.dtype) * learning_rate
+            w -= w * tf_constant(decay, w.dtype) * learning_rate  # NOTE: decay via float32
         if adam:
             self._adam_step(grad, w, learning_rate * self.adam_lr_ratio, self.momentums[i],
                             self.adam_velocities[i])
@@ -136,8 +137,9 @@ class Muon(Optimizer):
 
     def _adam_step(self, grad, w, lr, m, v):
         t = w.dtype.type(self.iterations + 1)
-        beta_1_power = self._cast(self.adam_beta_1, w.dtype) ** t
-        beta_2_power = self._cast(self.adam_beta_2, w.dtype) ** t
+        # NOTE: the betas inside beta^t go through float32 (ops.cast), as in Adam.
+        beta_1_power = tf_constant(self.adam_beta_1, w.dtype) ** t
+        beta_2_power = tf_constant(self.adam_beta_2, w.dtype) ** t
         alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         m += (grad - m) * (1 - self.adam_beta_1)
         v += (np.square(grad) - v) * (1 - self.adam_beta_2)

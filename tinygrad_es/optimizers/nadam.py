@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.tfcast import tf_constant
 
 
 class Nadam(Optimizer):
@@ -67,7 +68,8 @@ class Nadam(Optimizer):
         i = self._get_variable_index(variable)
         m, v = self.momentums[i], self.velocities[i]
         t = dt(self.iterations + 1)
-        decay, beta_1, beta_2 = (self._cast(c, w.dtype) for c in (0.96, self.beta_1, self.beta_2))
+        # NOTE: 0.96 and the betas go through float32 (ops.cast), even in float64 mode.
+        decay, beta_1, beta_2 = (tf_constant(c, w.dtype) for c in (0.96, self.beta_1, self.beta_2))
         u_t = beta_1 * (1.0 - 0.5 * decay ** t)
         u_t_1 = beta_1 * (1.0 - 0.5 * decay ** (t + 1))
         u_product_t = dt(self.u_product)

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.tfcast import tf_constant
 
 
 class ScheduleFreeAdamW(Optimizer):
@@ -72,8 +73,8 @@ class ScheduleFreeAdamW(Optimizer):
         dtype = y.dtype
         t = dtype.type(self.iterations + 1)
         # NOTE: beta_1, beta_2, epsilon go through float32 (ops.cast), also in (1 - beta).
-        beta_1, beta_2 = self._cast(self.beta_1, dtype), self._cast(self.beta_2, dtype)
-        epsilon = self._cast(self.epsilon, dtype)
+        beta_1, beta_2 = tf_constant(self.beta_1, dtype), tf_constant(self.beta_2, dtype)
+        epsilon = tf_constant(self.epsilon, dtype)
         lr = learning_rate
         if self.warmup_steps > 0:
             lr = lr * np.minimum(t / dtype.type(self.warmup_steps), 1.0)

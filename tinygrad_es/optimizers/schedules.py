@@ -27,6 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_es.tfcast import tf_constant
+
+# NOTE: each hyperparameter reaches the arithmetic through tf_constant: a Python float goes
+# through float32, even in float64 mode, as Keras's ops.cast (keras-semantics.md section 8.2).
+
 __all__ = [
     "LearningRateSchedule",
     "ExponentialDecay",
@@ -48,13 +53,6 @@ def _compute_dtype(initial_learning_rate: Any) -> type:
     ):
         return np.float32
     return dtype.type if dtype.kind == "f" else np.float32
-
-
-def _cast(value: Any, dt: type) -> Any:
-    """``ops.cast(value, dt)``: a Python float is rounded to float32 on the way."""
-    if isinstance(value, float) and not isinstance(value, np.generic):
-        value = np.float32(value)
-    return np.asarray(value).astype(dt)[()]
 
 
 @functools.cache
@@ -181,10 +179,10 @@ class ExponentialDecay(LearningRateSchedule):
     def __call__(self, step):
         dt = _compute_dtype(self.initial_learning_rate)
         lr0 = dt(self.initial_learning_rate)
-        p = _cast(step, dt) / _cast(self.decay_steps, dt)
+        p = tf_constant(step, dt) / tf_constant(self.decay_steps, dt)
         if self.staircase:
             p = np.floor(p)
-        return lr0 * _pow(_cast(self.decay_rate, dt), p)
+        return lr0 * _pow(tf_constant(self.decay_rate, dt), p)
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -211,10 +209,10 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __call__(self, step):
         dt = _compute_dtype(self.initial_learning_rate)
-        p = _cast(step, dt) / _cast(self.decay_steps, dt)
+        p = tf_constant(step, dt) / tf_constant(self.decay_steps, dt)
         if self.staircase:
             p = np.floor(p)
-        return dt(self.initial_learning_rate) / (dt(1) + _cast(self.decay_rate, dt) * p)
+        return dt(self.initial_learning_rate) / (dt(1) + tf_constant(self.decay_rate, dt) * p)
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -282,15 +280,15 @@ class PolynomialDecay(LearningRateSchedule):
 
     def __call__(self, step):
         dt = _compute_dtype(self.initial_learning_rate)
-        lr0, end = dt(self.initial_learning_rate), _cast(self.end_learning_rate, dt)
-        s, decay_steps = _cast(step, dt), _cast(self.decay_steps, dt)
+        lr0, end = dt(self.initial_learning_rate), tf_constant(self.end_learning_rate, dt)
+        s, decay_steps = tf_constant(step, dt), tf_constant(self.decay_steps, dt)
         if self.cycle:
             multiplier = np.where(s == 0, dt(1), np.ceil(s / dt(self.decay_steps)))
             decay_steps = decay_steps * multiplier
         else:
             s = np.minimum(s, decay_steps)
         p = s / decay_steps
-        return (lr0 - end) * _pow(1 - p, _cast(self.power, dt)) + end
+        return (lr0 - end) * _pow(1 - p, tf_constant(self.power, dt)) + end
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -330,10 +328,11 @@ class CosineDecay(LearningRateSchedule):
     def __call__(self, step):
         dt = _compute_dtype(self.initial_learning_rate)
         lr0 = dt(self.initial_learning_rate)
-        decay_steps, s = _cast(self.decay_steps, dt), _cast(step, dt)
+        decay_steps, s = tf_constant(self.decay_steps, dt), tf_constant(step, dt)
         if self.warmup_target is None:
             return self._decay(np.minimum(s, decay_steps), decay_steps, lr0, dt)
-        target, warmup_steps = _cast(self.warmup_target, dt), _cast(self.warmup_steps, dt)
+        target = tf_constant(self.warmup_target, dt)
+        warmup_steps = tf_constant(self.warmup_steps, dt)
         s = np.minimum(s, decay_steps + warmup_steps)
         with np.errstate(divide="ignore", invalid="ignore"):
             warm = (target - lr0) * (s / warmup_steps) + lr0
@@ -375,8 +374,8 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def __call__(self, step):
         dt = _compute_dtype(self.initial_learning_rate)
-        alpha, t_mul, m_mul = (_cast(x, dt) for x in (self.alpha, self._t_mul, self._m_mul))
-        fraction = _cast(step, dt) / _cast(self.first_decay_steps, dt)
+        alpha, t_mul, m_mul = (tf_constant(x, dt) for x in (self.alpha, self._t_mul, self._m_mul))
+        fraction = tf_constant(step, dt) / tf_constant(self.first_decay_steps, dt)
         if t_mul == 1.0:
             i_restart = np.floor(fraction)
             fraction = fraction - i_restart

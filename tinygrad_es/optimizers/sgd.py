@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.tfcast import tf_constant
 
 
 class SGD(Optimizer):
@@ -51,7 +52,7 @@ class SGD(Optimizer):
             w -= grad * learning_rate
             return
         m = self.momentums[self._get_variable_index(variable)]
-        mu = self._cast(self.momentum, w.dtype)  # NOTE: through float32, as Keras's ops.cast
+        mu = tf_constant(self.momentum, w.dtype)  # NOTE: through float32, as Keras's ops.cast
         m *= mu
         m -= grad * learning_rate
         if self.nesterov:
