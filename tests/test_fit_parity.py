@@ -87,8 +87,8 @@ def test_2_iris_softmax_adam_validation_split(keras, dtype, labels):
         k_eval = km.evaluate(x, y, verbose=0, batch_size=7)
         o_eval = om.evaluate(x, y, verbose=0, batch_size=7)
         assert max_abs_diff(o_eval, k_eval) <= tol
-        assert om.evaluate(x, y, verbose=0, return_dict=True).keys() == \
-            km.evaluate(x, y, verbose=0, return_dict=True).keys()
+        assert (om.evaluate(x, y, verbose=0, return_dict=True).keys() ==
+                km.evaluate(x, y, verbose=0, return_dict=True).keys())
         k_pred, o_pred = km.predict(x, verbose=0), om.predict(x, verbose=0)
         assert o_pred.dtype == k_pred.dtype and max_abs_diff(o_pred, k_pred) <= tol
 

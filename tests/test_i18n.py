@@ -33,8 +33,8 @@ def catalogue():
 
 def test_committed_mo_is_the_compiled_po(catalogue):
     entries, _, _ = catalogue
-    assert i18n_tools.MO_FILE.read_bytes() == i18n_tools.compile_mo(entries), \
-        "run: python -m tinygrad_es.i18n_tools compile"
+    assert i18n_tools.MO_FILE.read_bytes() == i18n_tools.compile_mo(entries), (
+        "run: python -m tinygrad_es.i18n_tools compile")
 
 
 def test_every_message_is_a_literal(catalogue):
@@ -79,8 +79,8 @@ def test_po_round_trip_keeps_every_character():
     entries = [i18n_tools.Entry(m, m.upper(), [f"x.py:{k}"], ["note"])
                for k, m in enumerate(tricky)]
     again = i18n_tools.parse_po(i18n_tools.format_po(entries))
-    assert [(e.msgid, e.msgstr, e.references, e.comments) for e in again[1:]] == \
-        [(e.msgid, e.msgstr, e.references, e.comments) for e in entries]
+    assert ([(e.msgid, e.msgstr, e.references, e.comments) for e in again[1:]] ==
+            [(e.msgid, e.msgstr, e.references, e.comments) for e in entries])
     assert again[0].msgid == "" and "charset=UTF-8" in again[0].msgstr
 
 
@@ -103,8 +103,8 @@ def test_merge_keeps_translations_and_drops_stale():
     old = [i18n_tools.Entry("", "header"), i18n_tools.Entry("kept", "guardado", ["a:1"]),
            i18n_tools.Entry("gone", "ido")]
     merged, stale = i18n_tools.merge(old, {"new": ["b:2"], "kept": ["a:9"]})
-    assert [(e.msgid, e.msgstr, e.references) for e in merged] == \
-        [("new", "", ["b:2"]), ("kept", "guardado", ["a:9"])]
+    assert ([(e.msgid, e.msgstr, e.references) for e in merged] ==
+            [("new", "", ["b:2"]), ("kept", "guardado", ["a:9"])])
     assert stale == ["gone"]
 
 

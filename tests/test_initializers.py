@@ -158,8 +158,8 @@ def test_regularizer_names_and_configs_match_keras(keras, name):
 
 
 def test_regularizer_arguments_and_errors(keras):
-    assert regularizers.L1L2(l1=0.1, l2=0.2).get_config() == \
-        keras.regularizers.L1L2(l1=0.1, l2=0.2).get_config()
+    assert (regularizers.L1L2(l1=0.1, l2=0.2).get_config() ==
+            keras.regularizers.L1L2(l1=0.1, l2=0.2).get_config())
     assert regularizers.get("l1_l2").get_config() == {"l1": 0.01, "l2": 0.01}  # Keras 2's default
     with pytest.raises(ValueError, match="l2=-1"):
         regularizers.L2(-1)

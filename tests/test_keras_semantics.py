@@ -124,11 +124,11 @@ def test_a_keras_style_custom_layer_runs_and_trains_as_in_keras(keras, dtype):
         om.set_weights(km.get_weights())
         # Keras: w.name "variable", "variable_1" (the shared automatic names); ours are
         # "<layer>/<name>".
-        assert [w.name for w in o_layer.weights] == \
-            [f"{k_layer.name}/{w.name}" for w in k_layer.weights] == \
-            ["linear/variable", "linear/variable_1"]
-        assert max_abs_diff(om.predict(x, verbose=0), km.predict(x, verbose=0)) <= \
-            PARITY_TOL[dtype]   # BLAS matmuls decide the last bits (measured 3.7e-9 in float32)
+        assert ([w.name for w in o_layer.weights] ==
+                [f"{k_layer.name}/{w.name}" for w in k_layer.weights] ==
+                ["linear/variable", "linear/variable_1"])
+        assert (max_abs_diff(om.predict(x, verbose=0), km.predict(x, verbose=0)) <=
+                PARITY_TOL[dtype])  # BLAS matmuls decide the last bits (measured 3.7e-9 in float32)
         km.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
         om.compile(optimizer=O.SGD(0.05), loss="mse")
         kh = km.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0).history
@@ -225,8 +225,8 @@ def test_a_scheduled_learning_rate_is_its_read_only_value_as_keras(keras, dtype)
         results = []
         for opts in (keras.optimizers, O):
             opt = opts.SGD(opts.schedules.ExponentialDecay(0.1, 4, 0.5))
-            w = [keras.Variable(np.ones(2, dtype))] if opts is keras.optimizers else \
-                [Tensor(np.ones(2, dtype), requires_grad=True)]
+            w = ([keras.Variable(np.ones(2, dtype))] if opts is keras.optimizers else
+                 [Tensor(np.ones(2, dtype), requires_grad=True)])
             for _ in range(3):
                 opt.apply([np.ones(2, dtype)], w)
             lr = opt.learning_rate
@@ -327,8 +327,8 @@ def test_a_nan_target_trains_and_terminate_on_nan_stops_as_keras(keras, dtype, b
         k_rec, o_rec = _batch_recorder(keras.callbacks), _batch_recorder(C)
         kh = km.fit(x, y, batch_size=3, epochs=3, shuffle=False, verbose=0,
                     callbacks=[keras.callbacks.TerminateOnNaN(), k_rec])
-        with pytest.warns(UserWarning, match=r"NaN or inf in y \(the first bad row is y\[7\]"), \
-                np.errstate(invalid="ignore", over="ignore"):   # numpy's own NaN/inf warnings
+        with (pytest.warns(UserWarning, match=r"NaN or inf in y \(the first bad row is y\[7\]"),
+              np.errstate(invalid="ignore", over="ignore")):   # numpy's own NaN/inf warnings
             oh = om.fit(x, y, batch_size=3, epochs=3, shuffle=False, verbose=0,
                         callbacks=[C.TerminateOnNaN(), o_rec])
     assert [b for b, _ in o_rec.seen] == [b for b, _ in k_rec.seen] == [0, 1, 2]

@@ -138,8 +138,8 @@ def test_dropout_trains_only_and_scales_as_keras(keras):
                                                   (regularizers.L1L2(0.01, 0.02), "l1")])
 def test_regularization_penalties_match_keras(tf, keras, dtype, kernel_reg, bias_reg):
     weights = _weights(dtype)
-    keras_kernel_reg = kernel_reg if isinstance(kernel_reg, str) else \
-        keras.regularizers.L1L2(0.01, 0.02)
+    keras_kernel_reg = (kernel_reg if isinstance(kernel_reg, str) else
+                        keras.regularizers.L1L2(0.01, 0.02))
     with keras_floatx(keras, dtype):
         ref = keras.layers.Dense(3, kernel_regularizer=keras_kernel_reg, bias_regularizer=bias_reg)
         ref.build((None, 4))

@@ -97,8 +97,8 @@ def test_forward_and_gradients_match_keras(tf, keras, dtype, case):
         loss.backward()
     assert len(ours.losses) == len(ref.losses)
     assert out.dtype == np.dtype(dtype) and out.shape == tuple(ref_out.shape)
-    assert tuple(ours.compute_output_shape((None,) + shape[1:])) == \
-        tuple(ref.compute_output_shape((None,) + shape[1:]))
+    assert (tuple(ours.compute_output_shape((None,) + shape[1:])) ==
+            tuple(ref.compute_output_shape((None,) + shape[1:])))
     tol = PARITY_TOL[dtype]
     worst = []
     for name, got, want in [("out", out.data, ref_out.numpy()),
@@ -163,8 +163,8 @@ def test_config_round_trips_and_reads_keras_configs(keras, case):
         if key in ("dtype", "name") or key.endswith(("initializer", "regularizer")):
             continue
         want = ref_config[key]
-        assert (tuple(value) if isinstance(value, (list, tuple)) else value) == \
-            (tuple(want) if isinstance(want, (list, tuple)) else want), (case, key)
+        assert (tuple(value) if isinstance(value, (list, tuple)) else value) == (
+            tuple(want) if isinstance(want, (list, tuple)) else want), (case, key)
     assert set(from_keras.get_config()) <= set(ref_config)
 
 

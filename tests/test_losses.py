@@ -307,8 +307,8 @@ def test_configs_and_names_equal_keras(keras):
         k, o = getattr(keras.losses, cls)(), getattr(losses, cls)()
         assert o.name == k.name
         extra = {"Huber": {"delta"}, "CosineSimilarity": {"axis"}}.get(cls, set())
-        assert {key: v for key, v in o.get_config().items() if key not in extra} \
-            == k.get_config(), cls
+        assert ({key: v for key, v in o.get_config().items() if key not in extra}
+                == k.get_config()), cls
         assert type(losses.deserialize(losses.serialize(o))) is type(o)
     h = losses.deserialize(losses.serialize(losses.Huber(delta=2.5, reduction="sum")))
     assert h.get_config() == {"name": "huber_loss", "reduction": "sum", "delta": 2.5}

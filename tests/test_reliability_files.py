@@ -116,8 +116,8 @@ _POOL = [None, -5, 0, 1, 10**30, 1e308, float("nan"), "x", "os.system", "float64
 
 def _paths(node, path=()):
     yield path
-    items = node.items() if isinstance(node, dict) else enumerate(node) \
-        if isinstance(node, list) else ()
+    items = (node.items() if isinstance(node, dict) else enumerate(node)
+             if isinstance(node, list) else ())
     for key, child in items:
         yield from _paths(child, path + (key,))
 

@@ -93,8 +93,8 @@ def test_per_layer_weights_and_course_script(keras):
                                            L.Dense(1, activation="sigmoid")])
     for ours_layer, ref_layer in zip(ours.layers, ref.layers):
         ours_layer.set_weights(ref_layer.get_weights())
-        assert [w.shape for w in ours_layer.get_weights()] == [(1, 3), (3,)] or \
-            [w.shape for w in ours_layer.get_weights()] == [(3, 1), (1,)]
+        assert ([w.shape for w in ours_layer.get_weights()] == [(1, 3), (3,)] or
+                [w.shape for w in ours_layer.get_weights()] == [(3, 1), (1,)])
     x = np.linspace(-2, 2, 11)[:, None]
     assert max_abs_diff(ours(x).data, ref(x).numpy()) <= PARITY_TOL["float32"]
 
@@ -160,8 +160,8 @@ def test_config_round_trip_and_keras_config(keras):
     again = Sequential.from_config(ours.get_config())
     assert again.get_config() == ours.get_config()
     from_keras = Sequential.from_config(ref.get_config())
-    assert [type(layer).__name__ for layer in from_keras.layers] == \
-        [type(layer).__name__ for layer in ref.layers]
+    assert ([type(layer).__name__ for layer in from_keras.layers] ==
+            [type(layer).__name__ for layer in ref.layers])
     from_keras.set_weights(ref.get_weights())
     assert max_abs_diff(from_keras(X).data, ref(X).numpy()) <= PARITY_TOL["float32"]
 

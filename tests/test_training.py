@@ -52,8 +52,8 @@ def test_batch_logs_are_running_means_and_history_matches_keras(keras):
     recs = [_batch_log_recorder(keras.callbacks), _batch_log_recorder(C)]
     kh = km.fit(X, Y, epochs=2, batch_size=4, shuffle=False, verbose=0, callbacks=[recs[0]])
     oh = om.fit(X, Y, epochs=2, batch_size=4, shuffle=False, verbose=0, callbacks=[recs[1]])
-    assert [(b, sorted(logs)) for b, logs in recs[1].logs] == \
-        [(b, sorted(logs)) for b, logs in recs[0].logs]
+    assert ([(b, sorted(logs)) for b, logs in recs[1].logs] ==
+            [(b, sorted(logs)) for b, logs in recs[0].logs])
     for (_, ko), (_, oo) in zip(recs[0].logs, recs[1].logs):
         assert max_abs_diff([oo[k] for k in sorted(oo)], [ko[k] for k in sorted(ko)]) <= TOL
     assert list(oh.history) == list(kh.history) == ["acc", "loss", "mae"]
@@ -136,8 +136,8 @@ def test_initial_epoch_and_validation_freq_match_keras(keras):
               "verbose": 0, "shuffle": False, "batch_size": 3}
         kh, oh = km.fit(X, Y, **kw), om.fit(X, Y, **kw)
         assert oh.epoch == kh.epoch == [1, 2, 3, 4]
-        assert {k: len(v) for k, v in oh.history.items()} == \
-            {k: len(v) for k, v in kh.history.items()}
+        assert ({k: len(v) for k, v in oh.history.items()} ==
+                {k: len(v) for k, v in kh.history.items()})
         assert max_abs_diff(oh.history["val_loss"], kh.history["val_loss"]) <= TOL
 
 
@@ -207,8 +207,8 @@ def test_compile_defaults_and_compile_config_round_trip():
     assert type(other.optimizer) is RMSprop
     assert other.optimizer.get_config() == model.optimizer.get_config()
     assert other.evaluate(X, Y, verbose=0) == model.evaluate(X, Y, verbose=0)
-    assert model.evaluate(X, Y, verbose=0, return_dict=True).keys() == \
-        {"acc", "loss", "mean_absolute_error"}
+    assert (model.evaluate(X, Y, verbose=0, return_dict=True).keys() ==
+            {"acc", "loss", "mean_absolute_error"})
     with pytest.raises(ValueError, match="list or tuple"):
         model.compile(loss="mse", metrics="acc")
 

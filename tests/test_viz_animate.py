@@ -99,8 +99,8 @@ def test_forward_values_appear_node_by_node(lang):
     assert step == (("Step" if lang == "en" else "Paso")
                     + " 1/5: t1 = x1 * w1 = 2 * (-3) = -6   (Mul)")
     assert movie.frames[-1].values["o"] == L.data
-    assert ("Forward pass of o" if lang == "en" else "Propagación hacia delante de o") in \
-        movie.frames[0].caption[0]
+    assert (("Forward pass of o" if lang == "en" else "Propagación hacia delante de o") in
+            movie.frames[0].caption[0])
 
 
 def test_gif_and_html_are_written_and_well_formed(tmp_path):

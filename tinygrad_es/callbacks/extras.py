@@ -29,9 +29,9 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
         try:  # Keras tries schedule(epoch, lr) and falls back on TypeError; we ask the signature
             kinds = [p.kind for p in inspect.signature(schedule).parameters.values()]
-            self._two_args = kinds.count(inspect.Parameter.POSITIONAL_ONLY) + kinds.count(
-                inspect.Parameter.POSITIONAL_OR_KEYWORD) >= 2 or \
-                inspect.Parameter.VAR_POSITIONAL in kinds
+            self._two_args = (kinds.count(inspect.Parameter.POSITIONAL_ONLY) + kinds.count(
+                inspect.Parameter.POSITIONAL_OR_KEYWORD) >= 2 or
+                inspect.Parameter.VAR_POSITIONAL in kinds)
         except (TypeError, ValueError):  # a builtin without a signature
             self._two_args = True
 

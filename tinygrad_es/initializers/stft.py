@@ -128,8 +128,8 @@ class STFT(Initializer):
         angle = (-2 * time) * freq * dtype.type(np.pi)
         # NOTE: cos/sin are evaluated in float64 and rounded once (the correctly rounded value);
         # TensorFlow's float32 cos/sin may differ by an ulp.
-        wave = np.cos(angle.astype(np.float64)) if self.side == "real" \
-            else np.sin(angle.astype(np.float64))
+        wave = (np.cos(angle.astype(np.float64)) if self.side == "real"
+                else np.sin(angle.astype(np.float64)))
         kernel = wave.astype(dtype)
         if self.window is not None:
             window = self.window

@@ -77,8 +77,8 @@ def describe_foreign(head: bytes) -> str:
         return "it is binary data of an unknown kind, not a zip archive"
     if "\x00" not in text:
         kind = "JSON text" if text.lstrip()[:1] in ("{", "[") else "text"
-        return f"it is {kind}, not a zip archive (first line: {text.splitlines()[0][:60]!r})" \
-            if text.strip() else f"it is {kind} (blank)"
+        return (f"it is {kind}, not a zip archive (first line: {text.splitlines()[0][:60]!r})"
+                if text.strip() else f"it is {kind} (blank)")
     return "it is binary data of an unknown kind, not a zip archive"
 
 
@@ -176,8 +176,8 @@ class Archive:
         if info.flag_bits & 0x1:
             raise self.error(f"member {key!r} is encrypted")
         stored = info.compress_type == zipfile.ZIP_STORED
-        if info.compress_size > self.size or (stored and info.file_size != info.compress_size) \
-                or info.file_size > MAX_EXPANSION * info.compress_size + 4096:
+        if (info.compress_size > self.size or (stored and info.file_size != info.compress_size)
+                or info.file_size > MAX_EXPANSION * info.compress_size + 4096):
             raise self.error(f"member {key!r} declares {info.file_size} bytes from "
                              f"{info.compress_size} stored bytes in a file of {self.size} bytes",
                              "is damaged")
@@ -202,8 +202,8 @@ class Archive:
             version = fmt.read_magic(member)
             if version not in ((1, 0), (2, 0)):
                 raise ValueError(f"unknown .npy version {version}")
-            read_header = fmt.read_array_header_1_0 if version == (1, 0) \
-                else fmt.read_array_header_2_0
+            read_header = (fmt.read_array_header_1_0 if version == (1, 0)
+                           else fmt.read_array_header_2_0)
             got_shape, fortran, got_dtype = read_header(member,
                                                         max_header_size=_NPY_HEADER_LIMIT)
         except Exception as err:  # numpy's header parser: ValueError, SyntaxError, TokenError

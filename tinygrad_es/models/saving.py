@@ -56,8 +56,8 @@ __all__ = ["save_model", "read_model", "save_weights", "load_weights", "ModelFil
 FORMAT_VERSION = 1
 MAX_LAYERS = 10_000  # a file describing more layers is refused before any is built
 _HEADER_KEY = "tinygrad_es"
-_NOT_OURS = "is not a tinygrad_es file (a model or weights file written by model.save / " \
-            "save_weights)"
+_NOT_OURS = ("is not a tinygrad_es file (a model or weights file written by model.save / "
+             "save_weights)")
 
 
 # ----- writing -----
@@ -155,8 +155,8 @@ def _read_header(archive: Archive) -> dict[str, Any]:
     try:
         header = json.loads(str(text[()]))
     except (ValueError, RecursionError) as err:
-        raise archive.error(f"its header is not valid JSON ({type(err).__name__}: {err})") \
-            from None
+        raise archive.error(
+            f"its header is not valid JSON ({type(err).__name__}: {err})") from None
     _check_header(archive, header)
     return header
 
@@ -202,8 +202,8 @@ def _check_header(archive: Archive, header: Any) -> None:
                    required=True)
     section = header.get("optimizer")
     if section is not None:
-        if not isinstance(section, dict) or not isinstance(section.get("class_name"), str) \
-                or not isinstance(section.get("config"), dict):
+        if (not isinstance(section, dict) or not isinstance(section.get("class_name"), str)
+                or not isinstance(section.get("config"), dict)):
             raise archive.error("its optimizer section must be null or an object with a "
                                 "\"class_name\" string and a \"config\" object")
         state = section.get("state")

@@ -13,8 +13,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tinygrad_es import layers as layers_module
-from tinygrad_es.layers.base import Layer, assign_weights, standardize_dtype, to_snake_case, \
-    unique_name
+from tinygrad_es.layers.base import (Layer, assign_weights, standardize_dtype, to_snake_case,
+                                     unique_name)
 from tinygrad_es.layers.input_layer import InputLayer
 from tinygrad_es.models import saving
 from tinygrad_es.models.training import Trainer
@@ -77,8 +77,8 @@ class Sequential(Trainer):
         if not isinstance(layer, Layer):
             raise ValueError("Only instances of `tinygrad_es.layers.Layer` can be added to a "
                              f"Sequential model. Received: {layer!r} (of type {type(layer)})")
-        if not self._layers and not isinstance(layer, InputLayer) \
-                and layer._batch_input_shape is not None:
+        if (not self._layers and not isinstance(layer, InputLayer)
+                and layer._batch_input_shape is not None):
             self.add(InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype))
         if any(existing.name == layer.name for existing in self._layers):
             raise ValueError("All layers added to a Sequential model should have unique names. "

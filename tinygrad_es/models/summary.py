@@ -104,8 +104,8 @@ def summary_text(model: Any, line_length: int | None = None,
     counts = [sum(w.size for w in trainable), sum(w.size for w in frozen)]
     sizes = [_bytes(trainable), _bytes(frozen)]
     opt = getattr(model, "optimizer", None)
-    opt_vars = list(getattr(opt, "variables", None) or []) \
-        if getattr(model, "compiled", False) and getattr(opt, "built", False) else None
+    opt_vars = (list(getattr(opt, "variables", None) or [])
+                if getattr(model, "compiled", False) and getattr(opt, "built", False) else None)
     total, total_size = sum(counts), sum(sizes)
     if opt_vars is not None:
         total += sum(np.asarray(v).size for v in opt_vars)

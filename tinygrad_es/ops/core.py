@@ -154,8 +154,8 @@ def as_dtype(x: Tensor, dtype: Any) -> Tensor:
 def pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     """Two op inputs as Tensors of their common dtype (:func:`result_type`)."""
     common = result_type(x, y)
-    return as_dtype(tensor(x, common if not isinstance(x, Tensor) else None), common), \
-        as_dtype(tensor(y, common if not isinstance(y, Tensor) else None), common)
+    return (as_dtype(tensor(x, common if not isinstance(x, Tensor) else None), common),
+            as_dtype(tensor(y, common if not isinstance(y, Tensor) else None), common))
 
 
 class Cast(Function):

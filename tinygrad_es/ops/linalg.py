@@ -53,8 +53,8 @@ def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # no
         row, col = axes
         summed, kept = (row, col) if ord in (1, -1) else (col, row)
         sums = x.abs().sum(axis=summed, keepdims=True)
-        out = sums.max(axis=kept, keepdims=True) if ord in (1, inf) else \
-            sums.min(axis=kept, keepdims=True)
+        out = (sums.max(axis=kept, keepdims=True) if ord in (1, inf) else
+               sums.min(axis=kept, keepdims=True))
         return out if keepdims else out.squeeze(axes)
     raise ValueError(f"norm received ord={ord!r} over axes {axes}: supported are vector norms "
                      "(one axis) and the matrix norms None, 'fro', 1, -1, inf, -inf (two axes)")

@@ -101,8 +101,8 @@ def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None,
     """
     if sparse:
         raise ValueError("one_hot received sparse=True: tinygrad_es has dense tensors only")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
-            or num_classes < 1:
+    if (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+            or num_classes < 1):
         raise ValueError(f"one_hot expects a positive integer num_classes, received "
                          f"{num_classes!r}")
     labels = np.asarray(tensor(x).data)

@@ -90,8 +90,8 @@ class Muon(Optimizer):
         self.adam_lr_ratio = adam_lr_ratio
         check_number("adam_lr_ratio", adam_lr_ratio, 0.0)
         self.momentum = check_number("momentum", momentum, 0.0, 1.0, high_open=True)
-        if isinstance(ns_steps, bool) or not isinstance(ns_steps, (int, np.integer)) \
-                or ns_steps < 0:
+        if (isinstance(ns_steps, bool) or not isinstance(ns_steps, (int, np.integer))
+                or ns_steps < 0):
             raise ValueError(f"Muon: `ns_steps` must be an integer >= 0, received "
                              f"ns_steps={ns_steps!r}")
         self.ns_steps = int(ns_steps)

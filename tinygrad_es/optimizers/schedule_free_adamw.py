@@ -51,8 +51,8 @@ class ScheduleFreeAdamW(Optimizer):
         self.beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, low_open=True)
         self.beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
         self.epsilon = check_number("epsilon", epsilon, 0.0)
-        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, numbers.Integral) \
-                or warmup_steps < 0:
+        if (isinstance(warmup_steps, bool) or not isinstance(warmup_steps, numbers.Integral)
+                or warmup_steps < 0):
             raise ValueError("ScheduleFreeAdamW: `warmup_steps` must be an integer >= 0, "
                              f"received warmup_steps={warmup_steps!r}")
         self.warmup_steps = int(warmup_steps)
