@@ -170,6 +170,8 @@ def test_learning_rate_reads_like_keras_variable(keras, dtype):
         assert float(o_lr.value) == float(k_lr.value.numpy())
         assert np.asarray(o_lr).dtype == np.asarray(k_lr).dtype
         assert np.asarray(o_lr) == np.asarray(k_lr)
+        o_np, k_np = tinygrad_es.ops.convert_to_numpy(o_lr), keras.ops.convert_to_numpy(k_lr)
+        assert o_np.dtype == k_np.dtype and o_np == k_np
         # Arithmetic is one IEEE operation in the variable's dtype in both: bit for bit.
         for fn in (lambda v: v * 2, lambda v: 2 * v, lambda v: v + 1, lambda v: 1 - v,
                    lambda v: v / 3, lambda v: 3 / v, lambda v: -v, abs):
