@@ -319,13 +319,9 @@ class Optimizer:
         ``apply`` divides the gradients by the same factor. The logged loss stays unscaled."""
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
-    def apply(self, grads: Sequence, variables: Sequence | None = None) -> None:
-        """Update ``variables`` in place from ``grads`` (ndarrays or Tensors; ``None`` skipped).
-
-        Without ``variables`` the optimizer must be built and ``grads`` follow its variables.
-        """
-        if len(grads) == 0:
-            return
+    def _variables_for(self, grads: Sequence, variables: Sequence | None) -> Sequence:
+        """The variables ``apply(grads, variables)`` updates, building the optimizer on first use:
+        ``variables`` or, without them, the ones it was built for; one per gradient."""
         if variables is None:
             if not self.built:
                 raise ValueError(f"{self.name}: call apply(grads, variables) the first time, "
@@ -336,6 +332,16 @@ class Optimizer:
         if len(grads) != len(variables):
             raise ValueError(f"{self.name} received {len(grads)} gradients for "
                              f"{len(variables)} variables")
+        return variables
+
+    def apply(self, grads: Sequence, variables: Sequence | None = None) -> None:
+        """Update ``variables`` in place from ``grads`` (ndarrays or Tensors; ``None`` skipped).
+
+        Without ``variables`` the optimizer must be built and ``grads`` follow its variables.
+        """
+        if len(grads) == 0:
+            return
+        variables = self._variables_for(grads, variables)
         index = self._index
         pairs_g, pairs_v, missing = [], [], []
         for g, v in zip(grads, variables):

@@ -126,13 +126,7 @@ class LossScaleOptimizer(Optimizer):
         """Unscale and apply ``grads`` if all are finite, else skip; then adapt the scale."""
         if len(grads) == 0:
             return
-        if variables is None:
-            if not self.built:
-                raise ValueError(f"{self.name}: call apply(grads, variables) the first time, "
-                                 "or build(variables) first")
-            variables = self._variables
-        elif not self.built:
-            self.build(variables)
+        variables = self._variables_for(grads, variables)
         if not all_finite(grads):
             self.step_counter[...] = 0
             self.dynamic_scale *= np.float32(0.5)

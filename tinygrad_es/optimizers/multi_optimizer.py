@@ -215,16 +215,7 @@ class MultiOptimizer(Optimizer):
         """Hand every (gradient, variable) pair to its optimizer; then count one step."""
         if len(grads) == 0:
             return
-        if variables is None:
-            if not self.built:
-                raise ValueError(f"{self.name}: call apply(grads, variables) the first time, "
-                                 "or build(variables) first")
-            variables = self._variables
-        elif not self.built:
-            self.build(variables)
-        if len(grads) != len(variables):
-            raise ValueError(f"{self.name} received {len(grads)} gradients for "
-                             f"{len(variables)} variables")
+        variables = self._variables_for(grads, variables)
         groups: list[tuple[list, list]] = [([], []) for _ in self._inner_optimizers]
         for g, v in zip(grads, variables):
             if id(v) not in self._owner_index:
