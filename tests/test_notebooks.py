@@ -62,7 +62,7 @@ def new_notebook(*sources: str):
 def test_there_is_one_notebook_per_lesson():
     lessons = sorted(p.name.split("_")[0] for p in (NOTEBOOKS.parent / "examples").glob(
         "lesson[0-9]*.py"))
-    assert [p.name.split("_")[0].replace("leccion", "lesson") for p in LESSONS] == lessons
+    assert sorted(p.name.split("_")[0].replace("leccion", "lesson") for p in LESSONS) == lessons
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
