@@ -26,6 +26,7 @@ import numpy as np
 
 from tinygrad_es import Tensor
 from tinygrad_es.optimizers import SGD
+from tinygrad_es.i18n import tr
 
 X0 = 1.0
 LEARNING_RATE = 0.1
@@ -78,11 +79,14 @@ def main(out_dir: str | Path = "lesson1_output", quick: bool = False) -> dict:
     # Keras stores η and γ as float32; use the same constants and the rules agree bit for bit.
     x_by_hand = momentum_by_hand(X0, float(np.float32(LEARNING_RATE)),
                                  float(np.float32(MOMENTUM)), STEPS)
-    print(f"f(x) = x² from x = {X0}, lr {LEARNING_RATE}, momentum {MOMENTUM}, {STEPS} steps")
-    print(f"  momentum:          x = {x_momentum[-1]: .3e}, f(x) = {x_momentum[-1] ** 2:.3e}")
-    print(f"  plain SGD:         x = {x_sgd[-1]: .3e}, f(x) = {x_sgd[-1] ** 2:.3e}")
-    print(f"  by hand vs SGD(momentum): largest difference "
-          f"{np.max(np.abs(x_by_hand - x_momentum)):.1e}")
+    print(tr("f(x) = x² from x = {X0}, lr {LEARNING_RATE}, momentum {MOMENTUM}, {STEPS} steps",
+             X0=X0, LEARNING_RATE=LEARNING_RATE, MOMENTUM=MOMENTUM, STEPS=STEPS))
+    print(tr("  momentum:          x = {x_momentum: .3e}, f(x) = {f:.3e}",
+             x_momentum=x_momentum[-1], f=x_momentum[-1] ** 2))
+    print(tr("  plain SGD:         x = {x_sgd: .3e}, f(x) = {f:.3e}", x_sgd=x_sgd[-1],
+             f=x_sgd[-1] ** 2))
+    print(tr("  by hand vs SGD(momentum): largest difference {max:.1e}",
+             max=np.max(np.abs(x_by_hand - x_momentum))))
 
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     ax_loss, ax_x = fig.subplots(1, 2)
@@ -90,17 +94,17 @@ def main(out_dir: str | Path = "lesson1_output", quick: bool = False) -> dict:
     for xs, label in ((x_momentum, f"momentum {MOMENTUM}"), (x_sgd, "plain SGD")):
         ax_loss.semilogy(steps, xs ** 2 + 1e-300, label=label)
         ax_x.plot(steps, xs, label=label)
-    ax_loss.set(title=f"f(x) = x², lr = {LEARNING_RATE}", xlabel="iteration",
-                ylabel="f(x) (log scale)", ylim=(1e-30, 10))
+    ax_loss.set(title=f"f(x) = x², lr = {LEARNING_RATE}", xlabel=tr("iteration"),
+                ylabel=tr("f(x) (log scale)"), ylim=(1e-30, 10))
     ax_x.axhline(0, color="gray", linewidth=0.6)
-    ax_x.set(title="x: momentum overshoots and oscillates around 0", xlabel="iteration",
+    ax_x.set(title=tr("x: momentum overshoots and oscillates around 0"), xlabel=tr("iteration"),
              ylabel="x")
     for ax in (ax_loss, ax_x):
         ax.grid(alpha=0.3)
         ax.legend()
     picture = out_dir / "lesson1_momentum.png"
     fig.savefig(picture, dpi=60 if quick else 100)
-    print(f"wrote {picture}")
+    print(tr("wrote {picture}", picture=picture))
     return {"x_momentum": x_momentum, "x_sgd": x_sgd, "x_by_hand": x_by_hand,
             "pictures": [picture]}
 

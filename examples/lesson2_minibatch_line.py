@@ -23,6 +23,7 @@ import numpy as np
 
 import tinygrad_es as keras
 from tinygrad_es import Tensor
+from tinygrad_es.i18n import tr
 
 N, BATCH_SIZE, LEARNING_RATE, EPOCHS, SEED = 20, 10, 0.1, 10, 42
 
@@ -90,7 +91,7 @@ def main(out_dir: str | Path = "lesson2_output", quick: bool = False) -> dict:
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax_line, ax_loss = fig.subplots(1, 2)
     grid = np.linspace(0, 2, 2)
-    ax_line.scatter(x, y, s=18, color="black", label="data, y = 4 + 3x + noise", zorder=3)
+    ax_line.scatter(x, y, s=18, color="black", label=tr("data, y = 4 + 3x + noise"), zorder=3)
     for k, (slope, intercept) in enumerate(lines[:-1]):
         ax_line.plot(grid, intercept + slope * grid, color="tab:blue", alpha=0.12 + 0.05 * k,
                      linewidth=1, label="raw Tensors, after each epoch" if k == 1 else None)
@@ -102,21 +103,22 @@ def main(out_dir: str | Path = "lesson2_output", quick: bool = False) -> dict:
         color, style = styles[label]
         ax_line.plot(grid, intercept + slope * grid, style, color=color, linewidth=2,
                      label=f"{names[label]}: {intercept:.2f} + {slope:.2f}x")
-    ax_line.set(title=f"{EPOCHS} epochs, batch {BATCH_SIZE}, lr {LEARNING_RATE}", xlabel="x",
+    ax_line.set(title=tr("{EPOCHS} epochs, batch {BATCH_SIZE}, lr {LEARNING_RATE}", EPOCHS=EPOCHS,
+                         BATCH_SIZE=BATCH_SIZE, LEARNING_RATE=LEARNING_RATE), xlabel="x",
                 ylabel="y")
     ax_line.legend(fontsize=8)
     steps = np.arange(1, len(batch_losses) + 1)
-    ax_loss.semilogy(steps, batch_losses, ".-", label="raw Tensors: each batch")
+    ax_loss.semilogy(steps, batch_losses, ".-", label=tr("raw Tensors: each batch"))
     per_epoch = len(x) // BATCH_SIZE
     ax_loss.semilogy(np.arange(1, EPOCHS + 1) * per_epoch, history.history["loss"], "o--",
-                     label="Sequential: history.history['loss'] (epoch mean)")
-    ax_loss.set(title="mean squared error", xlabel="update", ylabel="loss (log scale)")
+                     label=tr("Sequential: history.history['loss'] (epoch mean)"))
+    ax_loss.set(title=tr("mean squared error"), xlabel=tr("update"), ylabel=tr("loss (log scale)"))
     ax_loss.legend(fontsize=8)
     for ax in (ax_line, ax_loss):
         ax.grid(alpha=0.3)
     picture = out_dir / "lesson2_minibatch_line.png"
     fig.savefig(picture, dpi=60 if quick else 100)
-    print(f"wrote {picture}")
+    print(tr("wrote {picture}", picture=picture))
     return {**results, "x": x, "y": y, "history": history.history, "batch_losses": batch_losses,
             "pictures": [picture]}
 

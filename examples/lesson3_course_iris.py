@@ -32,6 +32,7 @@ import numpy as np
 import tinygrad_es as ours
 from tinygrad_es import Tensor, course
 from tinygrad_es.viz.plots import plot_loss_along_weights
+from tinygrad_es.i18n import tr
 
 
 
@@ -112,28 +113,31 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
     passes = {"finite": epochs * (1 + len(course.PARAM_NAMES)), "backprop": epochs}
 
     methods = list(weights)
-    titles = {"finite": "finite diff", "backprop": "backprop", "sequential": "Sequential",
+    titles = {"finite": tr("finite diff"), "backprop": "backprop", "sequential": "Sequential",
               "keras": "Keras (TF)"}
-    print(f"{epochs} epochs of full-batch SGD, lr {course.LEARNING_RATE}, MAE, from "
-          + ("the course's starting weights" if seed is None
-             else f"weights drawn with seed {seed}"))
-    print(f"{'param':>6} {'start':>12} " + " ".join(f"{titles[m]:>12}" for m in methods))
+    print(tr("{epochs} epochs of full-batch SGD, lr {lr}, MAE, from {start}", epochs=epochs,
+             lr=course.LEARNING_RATE, start=tr("the course's starting weights") if seed is None
+             else tr("weights drawn with seed {seed}", seed=seed)))
+    print(f"{tr('param'):>6} {tr('start'):>12} " + " ".join(f"{titles[m]:>12}" for m in methods))
     for name in course.PARAM_NAMES:
         print(f"{name:>6} {start_named[name]:>12.7f} "
               + " ".join(f"{weights[m][name]:>12.7f}" for m in methods))
-    print(f"{'loss':>6} {losses['finite'][0]:>12.7f} "
-          + " ".join(f"{losses[m][-1]:>12.7f}" for m in methods) + "   (before the last update)")
-    pairs = [("backprop", "finite", "both float64"),
-             ("sequential", "backprop", "float32 against float64: each update of ~1e-5 is "
-              "rounded into a float32 weight, whose spacing near 1 is 1.2e-7"),
-             ("keras", "sequential", "both float32")]
+    print(f"{tr('loss'):>6} {losses['finite'][0]:>12.7f} "
+          + " ".join(f"{losses[m][-1]:>12.7f}" for m in methods)
+          + "   " + tr("(before the last update)"))
+    pairs = [("backprop", "finite", tr("both float64")),
+             ("sequential", "backprop", tr("float32 against float64: each update of ~1e-5 is "
+              "rounded into a float32 weight, whose spacing near 1 is 1.2e-7")),
+             ("keras", "sequential", tr("both float32"))]
     for a, b, why in pairs:
         if a in weights:
             diff = max(abs(weights[a][n] - weights[b][n]) for n in course.PARAM_NAMES)
-            print(f"largest |{titles[a]} - {titles[b]}| = {diff:.1e}  ({why})")
-    print(f"forward passes: finite differences {passes['finite']}, backprop {passes['backprop']} "
-          f"(+ {epochs} backward); time " + ", ".join(f"{titles[m]} {seconds[m] * 1e3:.0f} ms"
-                                                        for m in methods))
+            print(tr("largest |{a} - {b}| = {diff:.1e}  ({why})", a=titles[a],
+                     b=titles[b], diff=diff, why=why))
+    print(tr("forward passes: finite differences {finite}, backprop {backprop} (+ {epochs} "
+             "backward); time {times}", finite=passes['finite'], backprop=passes['backprop'],
+             epochs=epochs, times=", ".join(f"{titles[m]} {seconds[m] * 1e3:.0f} ms"
+                                            for m in methods)))
 
     dpi = 60 if quick else 100
     pictures = []
@@ -142,7 +146,8 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
     for k, m in enumerate(methods):
         ax.plot(np.arange(1, epochs + 1), losses[m], ["-", "--", ":", "-."][k], linewidth=2,
                 label=titles[m])
-    ax.set(title="MAE per epoch: the four methods overlap", xlabel="epoch", ylabel="loss")
+    ax.set(title=tr("MAE per epoch: the four methods overlap"), xlabel=tr("epoch"),
+           ylabel=tr("loss"))
     ax.ticklabel_format(useOffset=False)
     ax.grid(alpha=0.3)
     ax.legend()
@@ -158,8 +163,8 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
         ax.bar(positions + (k - (len(methods) - 1) / 2) * width, change, width, label=titles[m])
     ax.set_xticks(positions, course.PARAM_NAMES)
     ax.axhline(0, color="gray", linewidth=0.6)
-    ax.set(title=f"How far each weight moved in {epochs} epochs (final − start)",
-           ylabel="change")
+    ax.set(title=tr("How far each weight moved in {epochs} epochs (final − start)", epochs=epochs),
+           ylabel=tr("change"))
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
     pictures.append(out_dir / "lesson3_weights.png")
@@ -171,11 +176,11 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
     plot_loss_along_weights(lambda: course.loss(params, xt, yt),
                             [params[n] for n in course.PARAM_NAMES], span=4.0,
                             num=41 if quick else 81, axes=axes)
-    fig.suptitle("The loss along each weight, the others fixed (after training)")
+    fig.suptitle(tr("The loss along each weight, the others fixed (after training)"))
     pictures.append(out_dir / "lesson3_loss_along_weights.png")
     fig.savefig(pictures[-1], dpi=dpi)
     for picture in pictures:
-        print(f"wrote {picture}")
+        print(tr("wrote {picture}", picture=picture))
     return {"weights": weights, "losses": losses, "start": start_named, "passes": passes,
             "pictures": pictures}
 

@@ -67,11 +67,12 @@ def draw_grid(surface: surfaces.Surface, paths: dict, rates: dict[str, float], p
                           title=f"{name}, lr = {rates[name]:g}")
         if name != "sgd":
             ax.plot(sgd[:, 0], sgd[:, 1], "-", color="0.55", linewidth=1.2, zorder=3,
-                    label=f"sgd lr={rates['sgd']:g}", gid="path:sgd (gray)")
+                    label=tr("sgd lr={rates:g}", rates=rates['sgd']), gid="path:sgd (gray)")
     handles, labels = path_legend(ax)
     fig.legend(handles[1:], ["sgd (gray)"] + labels[2:], loc="outside lower center", ncols=5,
                fontsize=10)
-    fig.suptitle(f"{surface.formula}:  {len(sgd) - 1} steps from {surface.start}")
+    fig.suptitle(tr("{formula}:  {n_sgd} steps from {start}", formula=surface.formula,
+                    n_sgd=len(sgd) - 1, start=surface.start))
     fig.savefig(path, dpi=dpi)
 
 
@@ -113,7 +114,8 @@ def main(out_dir: str | Path = "lesson4_output", quick: bool = False,
         steps = 30 if quick else steps
         paths = run_paths(surface, steps, rates)
         all_paths[name] = paths
-        print(f"{name}: {steps} steps from {surface.start}, minimum at {surface.minimum}")
+        print(tr("{name}: {steps} steps from {start}, minimum at {minimum}", name=name,
+                 steps=steps, start=surface.start, minimum=surface.minimum))
         for opt, p in paths.items():
             print(f"  {opt:>9} lr={rates[opt]:<6g} {describe_end(surface, p)}")
         pictures.append(out_dir / f"lesson4_{name}_paths.png")
@@ -127,7 +129,7 @@ def main(out_dir: str | Path = "lesson4_output", quick: bool = False,
                           max_frames=8 if quick else 60, fps=10, dpi=40 if quick else 80,
                           figsize=(7, 6.4))
     for picture in pictures:
-        print(f"wrote {picture}")
+        print(tr("wrote {picture}", picture=picture))
     return {"paths": all_paths, "pictures": pictures}
 
 

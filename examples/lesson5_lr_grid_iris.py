@@ -26,6 +26,7 @@ import tinygrad_es as keras
 from tinygrad_es import course
 from tinygrad_es.datasets import load_iris
 from tinygrad_es.viz.plots import plot_lr_grid
+from tinygrad_es.i18n import tr
 
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamax", "nadam")
 LEARNING_RATES = (0.1, 0.01, 0.001, 0.0001)
@@ -61,8 +62,9 @@ def run_grid(build: callable, x: np.ndarray, y: np.ndarray, optimizers: Sequence
                 history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0,
                                     validation_split=validation_split)
             results[(name, lr)] = history.history
-            print(f"{name:>9} lr={lr:<7g} loss {history.history['loss'][-1]:.4f}  "
-                  f"accuracy {history.history['accuracy'][-1]:.3f}")
+            print(tr("{name:>9} lr={lr:<7g} loss {loss:.4f}  accuracy {accuracy:.3f}",
+                     name=name, lr=lr, loss=history.history['loss'][-1],
+                     accuracy=history.history['accuracy'][-1]))
     return results
 
 
@@ -74,19 +76,21 @@ def findings(results: dict) -> list[str]:
             if key != "initial_loss"}
     final = {key: (loss[-1] if np.isfinite(loss[-1]) else np.inf) for key, loss in runs.items()}
     best = min(final, key=final.get)
-    lines = [f"best run: {best[0]} at lr {best[1]:g}, loss {start:.4f} -> {final[best]:.4f}, "
-             f"accuracy {results[best]['accuracy'][-1]:.3f}"]
+    lines = [tr("best run: {name} at lr {lr:g}, loss {start:.4f} -> {end:.4f}, accuracy "
+                "{accuracy:.3f}", name=best[0], lr=best[1], start=start, end=final[best],
+                accuracy=results[best]['accuracy'][-1])]
     for name in dict.fromkeys(o for o, _ in runs):
         mine = {lr: v for (o, lr), v in final.items() if o == name}
         lr = min(mine, key=mine.get)
-        lines.append(f"{name}: best at lr {lr:g} (loss {mine[lr]:.4f})")
-    groups = {"learned (loss < half the start)": [
+        lines.append(tr("{name}: best at lr {lr:g} (loss {mine:.4f})", name=name, lr=lr,
+                        mine=mine[lr]))
+    groups = {tr("learned (loss < half the start)"): [
                   k for k, v in final.items() if v < LEARNED * start],
-              "did not learn (loss above 90 % of the start)": [
+              tr("did not learn (loss above 90 % of the start)"): [
                   k for k, v in final.items() if STUCK * start < v < np.inf],
-              "diverged": [k for k, v in final.items() if v == np.inf]}
+              tr("diverged"): [k for k, v in final.items() if v == np.inf]}
     for title, keys in groups.items():
-        names = ", ".join(f"{o} {lr:g}" for o, lr in keys) or "none"
+        names = ", ".join(f"{o} {lr:g}" for o, lr in keys) or tr("none")
         lines.append(f"{title}: {names}")
     return lines
 
@@ -139,16 +143,17 @@ def main(out_dir: str | Path = "lesson5_output", quick: bool = False,
     out: dict = {"results": {}, "findings": {}, "pictures": []}
     for exercise in exercises:
         n = epochs or (QUICK["epochs"] if quick else EXERCISES)[exercise]
-        print(f"----- exercise {exercise}: iris 4-8-3 selu, {n} epochs -----")
+        print(tr("----- exercise {exercise}: iris 4-8-3 selu, {n} epochs -----", exercise=exercise,
+                 n=n))
         results = run_grid(build_iris, iris.data, iris.target, optimizers, rates, n)
         out["results"][exercise] = results
         out["findings"][exercise] = findings(results)
-        print("what to look for:\n  " + "\n  ".join(out["findings"][exercise]))
+        print(tr("what to look for:") + "\n  " + "\n  ".join(out["findings"][exercise]))
         suffix = "" if exercise == "5A" else f"_{exercise}"
         picture = out_dir / f"lesson5_lr_grid_iris{suffix}.png"
-        draw(results, f"{exercise}: iris 4-8-3 selu, {n} epochs, batch 32: loss per epoch",
-             picture, 60 if quick else 80)
-        print(f"wrote {picture}")
+        draw(results, tr("{exercise}: iris 4-8-3 selu, {n} epochs, batch 32: loss per epoch",
+                         exercise=exercise, n=n), picture, 60 if quick else 80)
+        print(tr("wrote {picture}", picture=picture))
         out["pictures"].append(picture)
     return out
 

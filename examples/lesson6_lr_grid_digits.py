@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # lesson 5 sits next t
 
 import tinygrad_es as keras  # noqa: E402
 from tinygrad_es.datasets import load_digits  # noqa: E402
+from tinygrad_es.i18n import tr  # noqa: E402
 from lesson5_lr_grid_iris import OPTIMIZERS, draw, findings, run_grid  # noqa: E402
 
 LEARNING_RATES = (0.1, 0.01, 0.001, 0.0005)
@@ -75,20 +76,22 @@ def main(out_dir: str | Path = "lesson6_output", quick: bool = False,
     for exercise in exercises:
         n = epochs or (QUICK["epochs"][exercise] if quick else EXERCISES[exercise][0])
         split = EXERCISES[exercise][1]
-        print(f"----- exercise {exercise}: digits 64-128-64-32-16-10 selu, {n} epochs -----")
+        print(tr("----- exercise {exercise}: digits 64-128-64-32-16-10 selu, {n} epochs -----",
+                 exercise=exercise, n=n))
         if (n, split) not in done:
             done[(n, split)] = run_grid(build_digits, x, y, optimizers, rates, n,
                                         validation_split=split)
         results = out["results"][exercise] = done[(n, split)]
         out["findings"][exercise] = findings(results)
-        print("what to look for:\n  " + "\n  ".join(out["findings"][exercise]))
+        print(tr("what to look for:") + "\n  " + "\n  ".join(out["findings"][exercise]))
         key = "accuracy" if exercise == "6C" else "loss"
         suffix = "" if exercise == "6A" else f"_{exercise}"
         picture = out_dir / f"lesson6_lr_grid_digits{suffix}.png"
-        held = ", validation dashed" if split else ""
-        draw(results, f"{exercise}: digits 64-128-64-32-16-10 selu, {n} epochs, batch 32: "
-             f"{key} per epoch{held}", picture, 60 if quick else 80, key=key)
-        print(f"wrote {picture}")
+        held = tr(", validation dashed") if split else ""
+        draw(results, tr("{exercise}: digits 64-128-64-32-16-10 selu, {n} epochs, batch 32: "
+                         "{key} per epoch{held}", exercise=exercise, n=n, key=tr(key), held=held),
+             picture, 60 if quick else 80, key=key)
+        print(tr("wrote {picture}", picture=picture))
         out["pictures"].append(picture)
     return out
 

@@ -25,6 +25,7 @@ from tinygrad_es.optimizers import SGD
 from tinygrad_es.viz import surfaces
 from tinygrad_es.viz.paths import legend_below, path_legend
 from tinygrad_es.viz.plots import optimizer_path, plot_loss_surface
+from tinygrad_es.i18n import tr
 
 START, LEARNING_RATE, MOMENTUM, TOL, MAX_ITER = (0.5, 0.5), 0.01, 0.9, 1e-6, 5000
 
@@ -69,9 +70,10 @@ def main(out_dir: str | Path = "lesson7_output", quick: bool = False) -> dict:
                   for name, path in (("momentum", by_hand), ("plain", plain))}
     for name, path in (("momentum by hand", by_hand), ("SGD(momentum=0.9)", keras_sgd),
                        ("plain gradient descent", plain)):
-        print(f"{name:>23}: stopped after {len(path) - 1:4d} iterations at "
-              f"({path[-1, 0]:.6f}, {path[-1, 1]:.6f})")
-    print(f"f at the end: {values['momentum'][-1]:.8f} (the minimum is -5 at (1, 0))")
+        print(tr("{name:>23}: stopped after {n_path:4d} iterations at ({x:.6f}, {y:.6f})",
+                 name=name, n_path=len(path) - 1, x=path[-1, 0], y=path[-1, 1]))
+    print(tr("f at the end: {f:.8f} (the minimum is -5 at (1, 0))",
+             f=values['momentum'][-1]))
 
     fig = Figure(figsize=(11, 5.4), layout="constrained")
     ax_map, ax_f = fig.subplots(1, 2, width_ratios=(1.15, 1))
@@ -81,19 +83,19 @@ def main(out_dir: str | Path = "lesson7_output", quick: bool = False) -> dict:
                              f"plain GD, lr {LEARNING_RATE}": plain},
                       minimum=cubic.minimum, ax=ax_map, legend=False)
     (saddle,) = ax_map.plot([1], [2], "X", color="white", markeredgecolor="black", markersize=9,
-                            label="saddle (1, 2)")
+                            label=tr("saddle (1, 2)"))
     handles, labels = path_legend(ax_map)
     legend_below(ax_map, handles + [saddle], labels + [saddle.get_label()], ncols=3)
     for name, label in (("momentum", f"momentum ({len(by_hand) - 1} iterations)"),
                         ("plain", f"plain GD ({len(plain) - 1} iterations)")):
         ax_f.semilogy(values[name] + 5 + 1e-16, label=label)
-    ax_f.set(title=f"f + 5; stop when a step < {TOL:g}",
-             xlabel="iteration", ylabel="f + 5 (log scale)")
+    ax_f.set(title=tr("f + 5; stop when a step < {TOL:g}", TOL=TOL),
+             xlabel=tr("iteration"), ylabel=tr("f + 5 (log scale)"))
     ax_f.grid(alpha=0.3)
     ax_f.legend(loc="upper right")
     picture = out_dir / "lesson7_momentum_cubic.png"
     fig.savefig(picture, dpi=60 if quick else 100)
-    print(f"wrote {picture}")
+    print(tr("wrote {picture}", picture=picture))
     return {"by_hand": by_hand, "keras_sgd": keras_sgd, "plain": plain, "pictures": [picture]}
 
 

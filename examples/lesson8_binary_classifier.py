@@ -26,6 +26,7 @@ import numpy as np
 import tinygrad_es as keras
 from tinygrad_es.datasets import load_iris
 from tinygrad_es.viz.plots import plot_history
+from tinygrad_es.i18n import tr
 
 SEED, EPOCHS = 0, 150
 
@@ -56,18 +57,19 @@ def main(out_dir: str | Path = "lesson8_output", quick: bool = False) -> dict:
     epochs = 15 if quick else EPOCHS
     history = model.fit(x, y, batch_size=32, epochs=epochs, validation_split=0.2, verbose=0)
     logs = history.history
-    print(f"after {epochs} epochs: " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in logs.items()))
+    print(tr("after {epochs} epochs: ", epochs=epochs)
+          + ", ".join(f"{k} {v[-1]:.4f}" for k, v in logs.items()))
     split = int(len(x) * 0.8)
     val_predictions = model.predict(x[split:], verbose=0)[:, 0]
 
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
-    plot_history(history, keys=["loss"], ax=ax_loss, title="binary crossentropy")
-    plot_history(history, keys=["accuracy"], ax=ax_acc, title="accuracy")
-    fig.suptitle("versicolor vs virginica: Dense(16, relu) → Dense(1, sigmoid), Adam, batch 32")
+    plot_history(history, keys=["loss"], ax=ax_loss, title=tr("binary crossentropy"))
+    plot_history(history, keys=["accuracy"], ax=ax_acc, title=tr("accuracy"))
+    fig.suptitle(tr("versicolor vs virginica: Dense(16, relu) → Dense(1, sigmoid), Adam, batch 32"))
     picture = out_dir / "lesson8_history.png"
     fig.savefig(picture, dpi=60 if quick else 100)
-    print(f"wrote {picture}")
+    print(tr("wrote {picture}", picture=picture))
     return {"history": logs, "val_predictions": val_predictions, "y_val": y[split:],
             "pictures": [picture]}
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from tinygrad_es import Tensor, course
 from tinygrad_es.viz import draw_graph, render, trace_backward
 from tinygrad_es.viz.graph import GraphvizMissing
+from tinygrad_es.i18n import tr
 
 
 def neuron() -> tuple[Tensor, dict[str, Tensor]]:
@@ -57,7 +58,7 @@ def draw(tensor: Tensor, path: Path, rankdir: str = "LR") -> Path:
         warnings.simplefilter("always", GraphvizMissing)
         out = render(draw_graph(tensor, rankdir=rankdir), path)
     for warning in caught:
-        print(f"note: {warning.message}")
+        print(tr("note: {message}", message=warning.message))
     return out
 
 
@@ -86,7 +87,7 @@ def main(out_dir: str | Path = "lesson9_output", quick: bool = False) -> dict:
     course_trace = traces[("course", "es")].splitlines()
     print("\n".join(course_trace[:11] + ["    ..."] + course_trace[-11:]))
     for path in pictures + texts:
-        print(f"wrote {path}")
+        print(tr("wrote {path}", path=path))
     return {"traces": traces, "grads": grads, "pictures": pictures, "texts": texts}
 
 

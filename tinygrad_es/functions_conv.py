@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_es.autograd import Function
+from tinygrad_es.i18n import tr
 
 __all__ = ["Conv", "ConvTranspose", "MaxPool", "AvgPool", "Pad", "conv", "conv_transpose",
            "max_pool", "average_pool", "pad", "conv_padding", "conv_output_size"]
@@ -256,7 +257,8 @@ def conv_padding(spatial: Sequence[int], kernel: Sequence[int], strides: Sequenc
         ((1, 1), (1, 2))
     """
     if padding not in ("valid", "same", "causal"):
-        raise ValueError(f"padding must be 'valid', 'same' or 'causal', received {padding!r}")
+        raise ValueError(tr("padding must be 'valid', 'same' or 'causal', received {padding!r}",
+                            padding=padding))
     pairs = []
     for n, k, s, d in zip(spatial, kernel, strides, dilation):
         span = (k - 1) * d + 1
@@ -274,16 +276,16 @@ def _tuple(value: Any, rank: int, what: str, op: str) -> tuple[int, ...]:
     values = (value,) * rank if isinstance(value, (int, np.integer)) else tuple(value)
     if len(values) != rank or not all(isinstance(v, (int, np.integer)) and v > 0
                                       for v in values):
-        raise ValueError(f"{op}: `{what}` must be a positive integer or a tuple of {rank}, "
-                         f"received {what}={value!r}")
+        raise ValueError(tr("{op}: `{what}` must be a positive integer or a tuple of {rank}, "
+                            "received {what}={value!r}", op=op, what=what, rank=rank, value=value))
     return tuple(int(v) for v in values)
 
 
 def _spatial_rank(x: Any, op: str, least: int = 1) -> int:
     rank = len(x.shape) - 2
     if rank < least:
-        raise ValueError(f"{op} expects input shaped (batch, *spatial, channels), received shape "
-                         f"{tuple(x.shape)}")
+        raise ValueError(tr("{op} expects input shaped (batch, *spatial, channels), received "
+                            "shape {shape}", op=op, shape=tuple(x.shape)))
     return rank
 
 
@@ -302,16 +304,19 @@ def conv(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
     """
     rank = _spatial_rank(x, "conv")
     if len(kernel.shape) != rank + 2 or kernel.shape[-2] != x.shape[-1]:
-        raise ValueError(f"conv: a kernel for input of shape {tuple(x.shape)} must be shaped "
-                         f"(*kernel_size, {x.shape[-1]}, filters), received {tuple(kernel.shape)}")
+        raise ValueError(tr("conv: a kernel for input of shape {shape} must be shaped "
+                            "(*kernel_size, {shape2}, filters), received {shape3}",
+                            shape=tuple(x.shape), shape2=x.shape[-1], shape3=tuple(kernel.shape)))
     strides = _tuple(strides, rank, "strides", "conv")
     dilation = _tuple(dilation_rate, rank, "dilation_rate", "conv")
     size = kernel.shape[:-2]
     pads = conv_padding(x.shape[1:-1], size, strides, dilation, padding)
     for n, (lo, hi), k, d in zip(x.shape[1:-1], pads, size, dilation):
         if n + lo + hi < (k - 1) * d + 1:
-            raise ValueError(f"conv: input of shape {tuple(x.shape)} is smaller than the kernel "
-                             f"{tuple(size)} (dilation {dilation}) with padding={padding!r}")
+            raise ValueError(tr("conv: input of shape {shape} is smaller than the kernel "
+                                "{size} (dilation {dilation}) with padding={padding!r}",
+                                shape=tuple(x.shape), size=tuple(size), dilation=dilation,
+                                padding=padding))
     return Conv.apply(x, kernel, padding=pads, strides=strides, dilation=dilation)
 
 
@@ -331,9 +336,9 @@ def conv_transpose(x: Any, kernel: Any, output_size: Sequence[int], strides: Any
     """
     rank = _spatial_rank(x, "conv_transpose")
     if len(kernel.shape) != rank + 2 or kernel.shape[-1] != x.shape[-1]:
-        raise ValueError(f"conv_transpose: a kernel for input of shape {tuple(x.shape)} must be "
-                         f"shaped (*kernel_size, filters, {x.shape[-1]}), received "
-                         f"{tuple(kernel.shape)}")
+        raise ValueError(tr("conv_transpose: a kernel for input of shape {shape} must be "
+                            "shaped (*kernel_size, filters, {shape2}), received {shape3}",
+                            shape=tuple(x.shape), shape2=x.shape[-1], shape3=tuple(kernel.shape)))
     strides = _tuple(strides, rank, "strides", "conv_transpose")
     dilation = _tuple(dilation_rate, rank, "dilation_rate", "conv_transpose")
     output_size = tuple(int(n) for n in output_size)
@@ -341,9 +346,10 @@ def conv_transpose(x: Any, kernel: Any, output_size: Sequence[int], strides: Any
     for n, m, (lo, hi), k, s, d in zip(x.shape[1:-1], output_size, pads, kernel.shape[:-2],
                                        strides, dilation):
         if (m + lo + hi - (k - 1) * d - 1) // s + 1 != n:
-            raise ValueError(f"conv_transpose: output_size {output_size} does not give back "
-                             f"input of shape {tuple(x.shape)} under conv with padding="
-                             f"{padding!r}, strides {strides}")
+            raise ValueError(tr("conv_transpose: output_size {output_size} does not give back "
+                                "input of shape {shape} under conv with padding={padding!r}, "
+                                "strides {strides}", output_size=output_size, shape=tuple(x.shape),
+                                padding=padding, strides=strides))
     return ConvTranspose.apply(x, kernel, padding=pads, strides=strides, dilation=dilation,
                                output_size=output_size)
 
@@ -354,11 +360,13 @@ def _pool(fn: type[Function], op: str, x: Any, pool_size: Any, strides: Any,
     pool_size = _tuple(pool_size, rank, "pool_size", op)
     strides = pool_size if strides is None else _tuple(strides, rank, "strides", op)
     if padding not in ("valid", "same"):
-        raise ValueError(f"{op}: padding must be 'valid' or 'same', received {padding!r}")
+        raise ValueError(tr("{op}: padding must be 'valid' or 'same', received {padding!r}", op=op,
+                            padding=padding))
     pads = conv_padding(x.shape[1:-1], pool_size, strides, (1,) * rank, padding)
     if padding == "valid" and any(n < k for n, k in zip(x.shape[1:-1], pool_size)):
-        raise ValueError(f"{op}: input of shape {tuple(x.shape)} is smaller than the window "
-                         f"{pool_size} with padding='valid'")
+        raise ValueError(tr("{op}: input of shape {shape} is smaller than the window "
+                            "{pool_size} with padding='valid'", op=op, shape=tuple(x.shape),
+                            pool_size=pool_size))
     return fn.apply(x, pool_size=pool_size, strides=strides, padding=pads)
 
 
@@ -397,6 +405,7 @@ def pad(x: Any, padding: Sequence[tuple[int, int]]) -> Any:
     rank = _spatial_rank(x, "pad")
     pairs = tuple((int(lo), int(hi)) for lo, hi in padding)
     if len(pairs) != rank or any(lo < 0 or hi < 0 for lo, hi in pairs):
-        raise ValueError(f"pad: expected {rank} (before, after) pairs of non-negative integers "
-                         f"for input of shape {tuple(x.shape)}, received padding={padding!r}")
+        raise ValueError(tr("pad: expected {rank} (before, after) pairs of non-negative "
+                            "integers for input of shape {shape}, received padding={padding!r}",
+                            rank=rank, shape=tuple(x.shape), padding=padding))
     return Pad.apply(x, padding=pairs)

@@ -167,13 +167,16 @@ def _marker(call: ast.Call) -> bool:
 
 def extract(package: Path = PACKAGE) -> tuple[dict[str, list[str]], list[str]]:
     """``({msgid: ["path:line", ...]}, [errors])`` for every ``tr(...)``/``N_(...)`` call under
-    ``package``, in source order. ``tr(name)`` is taken to translate a text marked elsewhere
-    (``N_("...")``); an error is a message built at run time (an f-string, ``+``, ``%``,
-    ``.format()``), which no catalogue can hold."""
+    ``package`` (and in the lessons, ``examples/*.py`` beside it), in source order.
+    ``tr(name)`` is taken to translate a text marked elsewhere (``N_("...")``); an error is a
+    message built at run time (an f-string, ``+``, ``%``, ``.format()``), which no catalogue can
+    hold."""
     found: dict[str, list[str]] = {}
     errors: list[str] = []
     root = package.parent
-    for path in sorted(package.rglob("*.py")):
+    # The lessons (examples/ beside the package, in a source checkout) are teaching material too.
+    lessons = sorted((root / "examples").glob("*.py")) if (root / "examples").is_dir() else []
+    for path in sorted(package.rglob("*.py")) + lessons:
         where = path.relative_to(root).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             if not isinstance(node, ast.Call) or not _marker(node) or not node.args:

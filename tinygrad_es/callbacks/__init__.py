@@ -19,11 +19,12 @@ from tinygrad_es.callbacks.callback import Callback, CallbackList, History, Prog
 from tinygrad_es.callbacks.ema import SwapEMAWeights
 from tinygrad_es.callbacks.extras import (CSVLogger, LambdaCallback, LearningRateScheduler,
                                           TerminateOnNaN)
+from tinygrad_es.callbacks.gradients import GradientMonitor, WeightPath
 from tinygrad_es.callbacks.monitors import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from tinygrad_es.callbacks.remote import RemoteMonitor
 
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ReduceLROnPlateau",
     "ModelCheckpoint", "LearningRateScheduler", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
-    "BackupAndRestore", "SwapEMAWeights", "RemoteMonitor",
+    "BackupAndRestore", "SwapEMAWeights", "RemoteMonitor", "GradientMonitor", "WeightPath",
 ]

@@ -18,6 +18,7 @@ import re
 import shutil
 
 from tinygrad_es.callbacks.callback import Callback
+from tinygrad_es.i18n import tr
 
 _NAME = "backup-{number:06d}-epoch-{epoch}-batch-{batch}.weights.npz"
 _PATTERN = re.compile(r"^backup-(\d+)-epoch-(\d+)-batch-(\d+)\.weights\.npz$")
@@ -48,12 +49,13 @@ class BackupAndRestore(Callback):
                  double_checkpoint: bool = False, delete_checkpoint: bool = True):
         super().__init__()
         if not backup_dir:
-            raise ValueError(f"BackupAndRestore needs a backup_dir, received {backup_dir!r}")
+            raise ValueError(tr("BackupAndRestore needs a backup_dir, received {backup_dir!r}",
+                                backup_dir=backup_dir))
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
                                      or save_freq < 1):
-            raise ValueError("Invalid value for argument `save_freq` of BackupAndRestore. "
-                             f"Received: save_freq={save_freq!r}. Expected either 'epoch' or a "
-                             "positive integer.")
+            raise ValueError(tr("Invalid value for argument `save_freq` of BackupAndRestore. "
+                                "Received: save_freq={save_freq!r}. Expected either 'epoch' or "
+                                "a positive integer.", save_freq=save_freq))
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
@@ -66,9 +68,10 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         if not self.model.built:
-            raise ValueError("To use the BackupAndRestore callback, the model must be built "
-                             f"before fit() is called. Model {self.model.name!r} is not built: "
-                             "call it on a batch of data or call model.build(...) first.")
+            raise ValueError(tr("To use the BackupAndRestore callback, the model must be built "
+                                "before fit() is called. Model {name!r} is not built: call it "
+                                "on a batch of data or call model.build(...) first.",
+                                name=self.model.name))
         backups = self._backups()
         if not backups:
             return

@@ -94,8 +94,8 @@ class CallbackList(Callback):
         self.callbacks = list(callbacks or [])
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be Callback instances, received {cb!r} "
-                                f"of type {type(cb).__name__}")
+                raise TypeError(tr("callbacks must be Callback instances, received {cb!r} of "
+                                   "type {cls}", cb=cb, cls=type(cb).__name__))
         self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
         if self._history is None and add_history:
             self._history = History()

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es.callbacks.callback import Callback
+from tinygrad_es.i18n import tr
 
 
 class SwapEMAWeights(Callback):
@@ -48,15 +49,17 @@ class SwapEMAWeights(Callback):
         optimizers = list(getattr(optimizer, "optimizers", None) or [optimizer])  # MultiOptimizer
         ema = [opt for opt in optimizers if getattr(opt, "use_ema", False)]
         if not ema:
-            raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the "
-                             f"optimizer. Received: use_ema={getattr(optimizer, 'use_ema', None)} "
-                             f"({type(optimizer).__name__})")
+            raise ValueError(tr("SwapEMAWeights must be used when `use_ema=True` is set on the "
+                                "optimizer. Received: use_ema={use_ema} ({cls})",
+                                use_ema=getattr(optimizer, 'use_ema', None),
+                                cls=type(optimizer).__name__))
         pairs = []
         for opt in ema:
             if not opt.built:
-                raise ValueError(f"SwapEMAWeights: the optimizer {opt.name!r} has no moving "
-                                 "averages yet (they are created at its first training step): "
-                                 "fit the model before evaluating with this callback")
+                raise ValueError(tr("SwapEMAWeights: the optimizer {name!r} has no moving "
+                                    "averages yet (they are created at its first training "
+                                    "step): fit the model before evaluating with this callback",
+                                    name=opt.name))
             for weight in self.model.trainable_weights:
                 average = _average(opt, weight)
                 if average is not None:

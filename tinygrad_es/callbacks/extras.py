@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from tinygrad_es.callbacks.callback import Callback
+from tinygrad_es.i18n import tr
 
 
 class LearningRateScheduler(Callback):
@@ -40,10 +41,12 @@ class LearningRateScheduler(Callback):
         lr = float(optimizer.learning_rate)
         lr = self.schedule(epoch, lr) if self._two_args else self.schedule(epoch)
         if not isinstance(lr, (float, np.float32, np.float64)):
-            raise ValueError(f"The output of the `schedule` function should be a float. Got: {lr}")
+            raise ValueError(tr("The output of the `schedule` function should be a float. Got: "
+                                "{lr}", lr=lr))
         optimizer.learning_rate = lr
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+            print(tr("\nEpoch {epoch}: LearningRateScheduler setting learning rate to {lr}.",
+                     epoch=epoch + 1, lr=lr))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
@@ -65,9 +68,10 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and (np.isnan(loss) or np.isinf(loss)):
             if self.raise_error:
-                raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. "
-                                   f"Loss value: {loss}. Terminating training immediately.")
-            print(f"Batch {batch}: Invalid loss, terminating training")
+                raise RuntimeError(tr("NaN or Inf loss encountered at batch {batch}. Loss "
+                                      "value: {loss}. Terminating training immediately.",
+                                      batch=batch, loss=loss))
+            print(tr("Batch {batch}: Invalid loss, terminating training", batch=batch))
             self.model.stop_training = True
 
 

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from tinygrad_es.callbacks.callback import Callback
+from tinygrad_es.i18n import N_, tr
 
 
 class _MonitorCallback(Callback):
@@ -25,7 +26,8 @@ class _MonitorCallback(Callback):
     def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
         super().__init__()
         if mode not in ("auto", "min", "max"):
-            warnings.warn(f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto mode.",
+            warnings.warn(tr("{cls} mode '{mode}' is unknown, fallback to auto mode.",
+                             cls=type(self).__name__, mode=mode),
                           stacklevel=3)
             mode = "auto"
         self.monitor, self.mode, self.best = monitor, mode, baseline
@@ -48,9 +50,10 @@ class _MonitorCallback(Callback):
                     self._minimize = direction != "up"
             if self._minimize is None:
                 raise ValueError(
-                    f"{type(self).__name__} callback received monitor={self.monitor}, but cannot "
-                    "tell whether that metric should be maximized or minimized. Pass mode='max' "
-                    "to keep the highest value, or mode='min' to keep the lowest.")
+                    tr("{cls} callback received monitor={monitor}, but cannot tell whether "
+                       "that metric should be maximized or minimized. Pass mode='max' to keep "
+                       "the highest value, or mode='min' to keep the lowest.",
+                       cls=type(self).__name__, monitor=self.monitor))
         if self._minimize:
             self.min_delta = -abs(self.min_delta)
 
@@ -61,7 +64,7 @@ class _MonitorCallback(Callback):
         """
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(missing.format(monitor=self.monitor, available=",".join(logs or {})),
+            warnings.warn(tr(missing, monitor=self.monitor, available=",".join(logs or {})),
                           stacklevel=3)
         return value
 
@@ -100,8 +103,9 @@ class EarlyStopping(_MonitorCallback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._set_monitor_op()
-        current = self._monitor_value(logs, "Early stopping conditioned on metric `{monitor}` "
-                                      "which is not available. Available metrics are: {available}")
+        current = self._monitor_value(logs, N_("Early stopping conditioned on metric "
+                                               "`{monitor}` which is not available. Available "
+                                               "metrics are: {available}"))
         if current is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
@@ -120,11 +124,11 @@ class EarlyStopping(_MonitorCallback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            print(tr("Epoch {stopped_epoch}: early stopping", stopped_epoch=self.stopped_epoch + 1))
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print("Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                print(tr("Restoring model weights from the end of the best epoch: {best_epoch}.",
+                         best_epoch=self.best_epoch + 1))
             self.model.set_weights(self.best_weights)
 
 
@@ -144,8 +148,8 @@ class ReduceLROnPlateau(_MonitorCallback):
                  cooldown: int = 0, min_lr: float = 0.0, **kwargs):
         super().__init__(monitor, mode, min_delta=min_delta)
         if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. "
-                             f"Received factor={factor}")
+            raise ValueError(tr("ReduceLROnPlateau does not support a factor >= 1.0. Received "
+                                "factor={factor}", factor=factor))
         self.factor, self.min_lr, self.patience = factor, min_lr, patience
         self.verbose, self.cooldown = verbose, cooldown
         self.cooldown_counter = self.wait = 0
@@ -161,9 +165,9 @@ class ReduceLROnPlateau(_MonitorCallback):
         logs = logs if logs is not None else {}
         optimizer = self.model.optimizer
         logs["learning_rate"] = float(optimizer.learning_rate)
-        current = self._monitor_value(logs, "Learning rate reduction conditioned on metric "
-                                      "`{monitor}` which is not available. Available metrics "
-                                      "are: {available}")
+        current = self._monitor_value(logs, N_("Learning rate reduction conditioned on metric "
+                                               "`{monitor}` which is not available. Available "
+                                               "metrics are: {available}"))
         if current is None:
             return
         if self.in_cooldown():
@@ -178,8 +182,8 @@ class ReduceLROnPlateau(_MonitorCallback):
                 new_lr = max(old_lr * self.factor, self.min_lr)
                 optimizer.learning_rate = new_lr
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
-                          f"{new_lr}.")
+                    print(tr("\nEpoch {epoch}: ReduceLROnPlateau reducing learning rate to "
+                             "{new_lr}.", epoch=epoch + 1, new_lr=new_lr))
                 self.cooldown_counter, self.wait = self.cooldown, 0
 
 
@@ -207,14 +211,15 @@ class ModelCheckpoint(_MonitorCallback):
         self._last_batch_seen: int | None = None
         self._current_epoch = 0
         if save_freq != "epoch" and not isinstance(save_freq, int):
-            raise ValueError(f"Unrecognized save_freq: {save_freq}. "
-                             "Expected save_freq are 'epoch' or integer values")
+            raise ValueError(tr("Unrecognized save_freq: {save_freq}. Expected save_freq are "
+                                "'epoch' or integer values", save_freq=save_freq))
         endings = (".weights.h5", ".weights.npz") if save_weights_only else (".keras", ".h5",
                                                                               ".npz")
         if not self.filepath.endswith(endings):
-            raise ValueError(f"ModelCheckpoint(save_weights_only={save_weights_only}) needs a "
-                             f"filepath ending in one of {endings}; received "
-                             f"filepath={self.filepath!r}")
+            raise ValueError(tr("ModelCheckpoint(save_weights_only={save_weights_only}) needs "
+                                "a filepath ending in one of {endings}; received "
+                                "filepath={filepath!r}", save_weights_only=save_weights_only,
+                                endings=endings, filepath=self.filepath))
 
     def on_train_batch_end(self, batch, logs=None):
         if self.save_freq == "epoch":
@@ -244,8 +249,8 @@ class ModelCheckpoint(_MonitorCallback):
             else:
                 filepath = self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
         except KeyError as err:
-            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". '
-                           f"Reason: {err}") from None
+            raise KeyError(tr('Failed to format this callback filepath: "{filepath}". Reason: '
+                              "{err}", filepath=self.filepath, err=err)) from None
         if not self._should_save(epoch, logs, filepath):
             return
         dirname = os.path.dirname(filepath)
@@ -256,24 +261,30 @@ class ModelCheckpoint(_MonitorCallback):
         else:
             self.model.save(filepath)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+            print(tr("\nEpoch {epoch}: finished saving model to {filepath}", epoch=epoch + 1,
+                     filepath=filepath))
 
     def _should_save(self, epoch: int, logs: dict, filepath: str) -> bool:
         if not self.save_best_only:
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+                print(tr("\nEpoch {epoch}: saving model to {filepath}", epoch=epoch + 1,
+                         filepath=filepath))
             return True
-        current = self._monitor_value(logs, "Can save best model only with {monitor} available.")
+        current = self._monitor_value(
+            logs, N_("Can save best model only with {monitor} available."))
         if current is None:
             return True
         best_str = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "
-                      f"{current:.5f}, saving model to {filepath}")
+                print(tr("\nEpoch {epoch}: {monitor} improved from {best_str} to "
+                         "{current:.5f}, saving model to {filepath}", epoch=epoch + 1,
+                         monitor=self.monitor, best_str=best_str, current=current,
+                         filepath=filepath))
             self.best = current
             return True
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
+            print(tr("\nEpoch {epoch}: {monitor} did not improve from {best_str}", epoch=epoch + 1,
+                     monitor=self.monitor, best_str=best_str))
         return False
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es.callbacks.callback import Callback
+from tinygrad_es.i18n import tr
 
 __all__ = ["RemoteMonitor"]
 
@@ -62,5 +63,5 @@ class RemoteMonitor(Callback):
             with urllib.request.urlopen(request, timeout=10) as response:
                 response.read()
         except (urllib.error.URLError, OSError, ValueError):
-            warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}",
+            warnings.warn(tr("Could not reach RemoteMonitor root server at {root}", root=self.root),
                           stacklevel=2)

@@ -6,6 +6,7 @@
     tinygrad-es graph                draw a computation graph (or a model's layers)
     tinygrad-es explain --lang es    the backward pass, step by step
     tinygrad-es paths                optimizers racing on a 2-D loss surface (pictures and a GIF)
+    tinygrad-es check sigmoid        exercises that check themselves (--new sigmoid: the template)
 
 Only numpy is required: without matplotlib the plots are skipped, without Graphviz's ``dot`` the
 graphs are written as ``.dot`` files, and each time the output says so.
@@ -28,7 +29,7 @@ import sys
 from typing import Iterator
 
 from tinygrad_es import i18n
-from tinygrad_es.cli import compare, demo, pictures, train
+from tinygrad_es.cli import check, compare, demo, pictures, train
 from tinygrad_es.cli._common import EXIT_CODES
 from tinygrad_es.i18n import N_, tr
 
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parser(sub)
     compare.add_parser(sub)
     pictures.add_parsers(sub)  # graph, explain, paths
+    check.add_parser(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from tinygrad_es import activations, initializers, regularizers
 from tinygrad_es.layers.base import Layer, Shape
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "PReLU", "Sigmoid", "Tanh", "SELU"]
 
@@ -21,8 +22,8 @@ def _non_negative(value: Any, what: str, layer: str, allow_none: bool = False) -
     if value is None and allow_none:
         return None
     if value is None or isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-        raise ValueError(f"{what} of a {layer} layer cannot be None or a negative value. "
-                         f"Received: {what}={value!r}")
+        raise ValueError(tr("{what} of a {layer} layer cannot be None or a negative value. "
+                            "Received: {what}={value!r}", what=what, layer=layer, value=value))
     return value
 
 
@@ -123,9 +124,9 @@ class LeakyReLU(Layer):
             negative_slope = kwargs.pop("alpha")
         super().__init__(**kwargs)
         if negative_slope is None or isinstance(negative_slope, bool) or negative_slope < 0:
-            raise ValueError("The negative_slope value of a Leaky ReLU layer cannot be None or "
-                             f"negative value. Expected a float. Received: "
-                             f"negative_slope={negative_slope!r}")
+            raise ValueError(tr("The negative_slope value of a Leaky ReLU layer cannot be None "
+                                "or negative value. Expected a float. Received: "
+                                "negative_slope={negative_slope!r}", negative_slope=negative_slope))
         self.negative_slope = negative_slope
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
@@ -186,7 +187,8 @@ class PReLU(Layer):
     def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None,
                  alpha_constraint: Any = None, shared_axes: Any = None, **kwargs: Any):
         if alpha_constraint is not None:
-            raise ValueError("PReLU: `alpha_constraint` is not supported by tinygrad_es; pass None")
+            raise ValueError(tr("PReLU: `alpha_constraint` is not supported by tinygrad_es; "
+                                "pass None"))
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
@@ -201,8 +203,8 @@ class PReLU(Layer):
         for axis in self.shared_axes or []:
             param_shape[axis - 1] = 1
         if any(d is None for d in param_shape):
-            raise ValueError(f"PReLU layer '{self.name}' needs known input dimensions, received "
-                             f"shape {input_shape}")
+            raise ValueError(tr("PReLU layer '{name}' needs known input dimensions, received "
+                                "shape {input_shape}", name=self.name, input_shape=input_shape))
         self.alpha = self.add_weight("alpha", tuple(param_shape), self.alpha_initializer,
                                      self.alpha_regularizer)
 

@@ -20,6 +20,7 @@ import numpy as np
 from tinygrad_es import config
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.utils import naming
+from tinygrad_es.i18n import tr
 
 __all__ = ["Layer", "reset_names"]
 
@@ -41,9 +42,11 @@ def standardize_dtype(dtype: Any) -> str:
     try:
         name = np.dtype(dtype).name
     except TypeError:
-        raise ValueError(f"invalid dtype {dtype!r}; expected e.g. 'float32' or 'float64'") from None
+        raise ValueError(tr("invalid dtype {dtype!r}; expected e.g. 'float32' or 'float64'",
+                            dtype=dtype)) from None
     if name not in ("float16", "float32", "float64"):
-        raise ValueError(f"a layer's dtype must be a float type, received {dtype!r}")
+        raise ValueError(tr("a layer's dtype must be a float type, received {dtype!r}",
+                            dtype=dtype))
     return name
 
 
@@ -54,11 +57,12 @@ def standardize_shape(shape: Any, what: str) -> tuple[int, ...]:
     try:
         dims = tuple(shape)
     except TypeError:
-        raise ValueError(f"{what} must be a tuple of positive integers, received "
-                         f"{shape!r}") from None
+        raise ValueError(tr("{what} must be a tuple of positive integers, received {shape!r}",
+                            what=what, shape=shape)) from None
     for d in dims:
         if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0:
-            raise ValueError(f"{what} must be a tuple of positive integers, received {shape!r}")
+            raise ValueError(tr("{what} must be a tuple of positive integers, received "
+                                "{shape!r}", what=what, shape=shape))
     return tuple(int(d) for d in dims)
 
 
@@ -93,13 +97,14 @@ class Layer:
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if kwargs:
-            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
-                             f"{kwargs}")
+            raise ValueError(tr("Unrecognized keyword arguments passed to {cls}: {kwargs}",
+                                cls=type(self).__name__, kwargs=kwargs))
         if name is None:
             name = naming.auto_name(type(self).__name__)
         elif not isinstance(name, str) or "/" in name or not name:
-            raise ValueError("Argument `name` must be a non-empty string and cannot contain "
-                             f"character `/`. Received: name={name!r} (of type {type(name)})")
+            raise ValueError(tr("Argument `name` must be a non-empty string and cannot contain "
+                                "character `/`. Received: name={name!r} (of type {type})",
+                                name=name, type=type(name)))
         self.name = name
         self.dtype = standardize_dtype(dtype)
         self._np_dtype = np.dtype(self.dtype)
@@ -195,8 +200,8 @@ class Layer:
         try:
             data = np.asarray(x, dtype=self._np_dtype)
         except (TypeError, ValueError) as err:
-            raise ValueError(f"Layer '{self.name}' expects numeric input, received "
-                             f"{type(x).__name__}: {err}") from None
+            raise ValueError(tr("Layer '{name}' expects numeric input, received {cls}: {err}",
+                                name=self.name, cls=type(x).__name__, err=err)) from None
         return Tensor.from_numpy(data)
 
     def _build_for(self, input_shape: Shape) -> Shape:
@@ -234,20 +239,22 @@ class Layer:
         else:                                   # Keras's order: (shape, initializer, dtype)
             keys = ("shape", "initializer", "dtype")
         if len(args) > len(keys):
-            raise TypeError(f"add_weight() takes at most {len(keys)} positional arguments in "
-                            f"this order {keys}, received {len(args)}")
+            raise TypeError(tr("add_weight() takes at most {n_keys} positional arguments in "
+                               "this order {keys}, received {n_args}", n_keys=len(keys), keys=keys,
+                               n_args=len(args)))
         given = {"name": name, "shape": shape, "initializer": initializer, "dtype": dtype,
                  "regularizer": regularizer, "trainable": trainable}
         for key, value in zip(keys, args):
             if key != "trainable" and given[key] is not None:
-                raise TypeError(f"add_weight() received `{key}` both positionally and as a "
-                                "keyword argument")
+                raise TypeError(tr("add_weight() received `{key}` both positionally and as a "
+                                   "keyword argument", key=key))
             given[key] = value
         if given["name"] is None:
             given["name"] = naming.auto_name("Variable")
         if constraint is not None:
-            raise ValueError(f"add_weight() on layer '{self.name}': weight constraints are not "
-                             f"supported, received constraint={constraint!r}")
+            raise ValueError(tr("add_weight() on layer '{name}': weight constraints are not "
+                                "supported, received constraint={constraint!r}", name=self.name,
+                                constraint=constraint))
         return self._create_weight(**given)
 
     def _create_weight(self, name: str, shape: Sequence[int] | None, initializer: Any,
@@ -260,8 +267,9 @@ class Layer:
         init = initializers.get("glorot_uniform" if initializer is None else initializer)
         value = np.asarray(init(tuple(shape), dtype=np_dtype), dtype=np_dtype)
         if value.shape != tuple(shape):
-            raise ValueError(f"the initializer of weight '{self.name}/{name}' returned shape "
-                             f"{value.shape}, expected {tuple(shape)}")
+            raise ValueError(tr("the initializer of weight '{name}/{name2}' returned shape "
+                                "{shape}, expected {shape2}", name=self.name, name2=name,
+                                shape=value.shape, shape2=tuple(shape)))
         weight = Tensor(value, requires_grad=trainable and self._trainable,
                         name=f"{self.name}/{name}")
         self._weights.append(weight)
@@ -331,9 +339,9 @@ class Layer:
     def count_params(self) -> int:
         """Number of scalars in all weights (the layer must be built)."""
         if not self.built:
-            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
-                             "layer isn't built. You can build it manually via: "
-                             "`layer.build(input_shape)`.")
+            raise ValueError(tr("You tried to call `count_params` on layer '{name}', but the "
+                                "layer isn't built. You can build it manually via: "
+                                "`layer.build(input_shape)`.", name=self.name))
         return int(sum(w.data.size for w in self._weights))
 
     @property
@@ -393,21 +401,25 @@ def assign_weights(targets: Sequence[Tensor], values: Sequence[Any], owner: str,
     """
     values = list(values)
     if len(values) != len(targets):
-        raise ValueError(f"You called `set_weights(weights)` on {owner} with a weight list of "
-                         f"length {len(values)}, but the {owner.split()[0]} was expecting "
-                         f"{len(targets)} weights, of shapes {_describe_shapes(targets)}.")
+        raise ValueError(tr("You called `set_weights(weights)` on {owner} with a weight list "
+                            "of length {n_values}, but the {split} was expecting {n_targets} "
+                            "weights, of shapes {describe_shapes}.", owner=owner,
+                            n_values=len(values), split=owner.split()[0], n_targets=len(targets),
+                            describe_shapes=_describe_shapes(targets)))
     arrays = []
     for i, (target, value) in enumerate(zip(targets, values)):
         array = np.asarray(value.data if isinstance(value, Tensor) else value)
         if array.shape != target.shape:
             layer = layer_of if isinstance(layer_of, Layer) else layer_of(i)
-            raise ValueError(f"Layer '{layer.name}' weight '{target.name}' has shape "
-                             f"{target.shape}, but set_weights received shape {array.shape} for "
-                             f"it (weight {i} of {owner}); the layer expects shapes "
-                             f"{_describe_shapes(layer.weights)}.")
+            raise ValueError(tr("Layer '{name}' weight '{name2}' has shape {shape}, but "
+                                "set_weights received shape {shape2} for it (weight {i} of "
+                                "{owner}); the layer expects shapes {describe_shapes}.",
+                                name=layer.name, name2=target.name, shape=target.shape,
+                                shape2=array.shape, i=i, owner=owner,
+                                describe_shapes=_describe_shapes(layer.weights)))
         if array.dtype.kind not in "biuf":
-            raise ValueError(f"set_weights on {owner} received non-numeric weight {i} "
-                             f"(dtype {array.dtype})")
+            raise ValueError(tr("set_weights on {owner} received non-numeric weight {i} (dtype "
+                                "{dtype})", owner=owner, i=i, dtype=array.dtype))
         arrays.append(array)
     for target, array in zip(targets, arrays):
         np.copyto(target.data, array, casting="unsafe")

@@ -16,6 +16,7 @@ from tinygrad_es.functions_conv import conv, conv_output_size, conv_transpose
 from tinygrad_es.layers.base import Layer, Shape
 from tinygrad_es.layers.core import _is_linear
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["Conv1D", "Conv2D", "Conv2DTranspose"]
 
@@ -33,8 +34,9 @@ def standardize_tuple(value: Any, n: int, name: str, owner: str,
     low = 0 if allow_zero else 1
     if len(values) != n or any(v < low for v in values):
         kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{owner}: `{name}` must be a {kind} integer or a tuple of {n} {kind} "
-                         f"integers, received {name}={value!r}")
+        raise ValueError(tr("{owner}: `{name}` must be a {kind} integer or a tuple of {n} "
+                            "{kind} integers, received {name}={value!r}", owner=owner, name=name,
+                            kind=kind, n=n, value=value))
     return values
 
 
@@ -43,16 +45,17 @@ def standardize_padding(padding: Any, owner: str, allow_causal: bool = False) ->
     allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     value = padding.lower() if isinstance(padding, str) else padding
     if value not in allowed:
-        raise ValueError(f"{owner}: `padding` must be one of {allowed}, received "
-                         f"padding={padding!r}")
+        raise ValueError(tr("{owner}: `padding` must be one of {allowed}, received "
+                            "padding={padding!r}", owner=owner, allowed=allowed, padding=padding))
     return value
 
 
 def standardize_data_format(data_format: Any, owner: str) -> str:
     """Only Keras's default "channels_last" is supported (None means it)."""
     if data_format not in (None, "channels_last"):
-        raise ValueError(f"{owner}: only data_format='channels_last' (Keras's default) is "
-                         f"supported, received data_format={data_format!r}")
+        raise ValueError(tr("{owner}: only data_format='channels_last' (Keras's default) is "
+                            "supported, received data_format={data_format!r}", owner=owner,
+                            data_format=data_format))
     return "channels_last"
 
 
@@ -60,7 +63,8 @@ def pop_unsupported(kwargs: dict[str, Any], owner: str, keys: tuple[str, ...]) -
     """Accept Keras's config keys this library lacks only when they are None (their default)."""
     for key in keys:
         if kwargs.pop(key, None) is not None:
-            raise ValueError(f"{owner}: `{key}` is not supported by tinygrad_es; pass None")
+            raise ValueError(tr("{owner}: `{key}` is not supported by tinygrad_es; pass None",
+                                owner=owner, key=key))
 
 
 # ----- the convolution layers -----
@@ -80,8 +84,8 @@ class _Conv(Layer):
         pop_unsupported(kwargs, owner, ("activity_regularizer", "kernel_constraint",
                                         "bias_constraint", "lora_rank", "lora_alpha"))
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{owner}: `filters` must be a positive integer, received "
-                             f"filters={filters!r}")
+            raise ValueError(tr("{owner}: `filters` must be a positive integer, received "
+                                "filters={filters!r}", owner=owner, filters=filters))
         self.filters = filters
         self.kernel_size = standardize_tuple(kernel_size, self.rank, "kernel_size", owner)
         self.strides = standardize_tuple(strides, self.rank, "strides", owner)
@@ -90,9 +94,10 @@ class _Conv(Layer):
         self.padding = standardize_padding(padding, owner, allow_causal=causal)
         self.data_format = standardize_data_format(data_format, owner)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:  # as Keras refuses it
-            raise ValueError(f"{owner}: strides > 1 together with dilation_rate > 1 is not "
-                             f"supported, received strides={self.strides} and dilation_rate="
-                             f"{self.dilation_rate}")
+            raise ValueError(tr("{owner}: strides > 1 together with dilation_rate > 1 is not "
+                                "supported, received strides={strides} and "
+                                "dilation_rate={dilation_rate}", owner=owner, strides=self.strides,
+                                dilation_rate=self.dilation_rate))
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
         self._act = None if _is_linear(self.activation) else self.activation
@@ -107,9 +112,10 @@ class _Conv(Layer):
 
     def _check_rank(self, shape: Shape) -> None:
         if len(shape) != self.rank + 2 or shape[-1] is None:
-            raise ValueError(f"{type(self).__name__} layer '{self.name}' expects inputs shaped "
-                             f"(batch, {', '.join(['size'] * self.rank)}, channels) with a known "
-                             f"number of channels, received shape {tuple(shape)}")
+            raise ValueError(tr("{cls} layer '{name}' expects inputs shaped (batch, {join}, "
+                                "channels) with a known number of channels, received shape "
+                                "{shape}", cls=type(self).__name__, name=self.name,
+                                join=', '.join(['size'] * self.rank), shape=tuple(shape)))
 
     def build(self, input_shape: Shape) -> None:
         self._check_rank(input_shape)
@@ -126,9 +132,10 @@ class _Conv(Layer):
     def call(self, x: Tensor) -> Tensor:
         shape = x.data.shape
         if len(shape) != self.rank + 2 or shape[-1] != self._in_channels:
-            raise ValueError(f"{type(self).__name__} layer '{self.name}' expects inputs with "
-                             f"{self.rank + 2} axes and {self._in_channels} channels, received "
-                             f"input of shape {shape}")
+            raise ValueError(tr("{cls} layer '{name}' expects inputs with {value} axes and "
+                                "{in_channels} channels, received input of shape {shape}",
+                                cls=type(self).__name__, name=self.name, value=self.rank + 2,
+                                in_channels=self._in_channels, shape=shape))
         y = self._convolve(x)
         if self.use_bias:
             y = y + self.bias  # the bias broadcasts over the last (channels) axis
@@ -142,10 +149,12 @@ class _Conv(Layer):
         sizes = tuple(conv_output_size(n, k, s, d, self.padding) for n, k, s, d in zip(
             input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate))
         if any(n is not None and n <= 0 for n in sizes):
-            raise ValueError(f"{type(self).__name__} layer '{self.name}': input shape "
-                             f"{tuple(input_shape)} is too small for kernel_size "
-                             f"{self.kernel_size} (dilation_rate {self.dilation_rate}) with "
-                             f"padding='valid': the output would have shape {sizes}")
+            raise ValueError(tr("{cls} layer '{name}': input shape {input_shape} is too small "
+                                "for kernel_size {kernel_size} (dilation_rate {dilation_rate}) "
+                                "with padding='valid': the output would have shape {sizes}",
+                                cls=type(self).__name__, name=self.name,
+                                input_shape=tuple(input_shape), kernel_size=self.kernel_size,
+                                dilation_rate=self.dilation_rate, sizes=sizes))
         return (input_shape[0],) + sizes + (self.filters,)
 
     def get_config(self) -> dict[str, Any]:
@@ -167,8 +176,8 @@ class _GroupedConv(_Conv):
                  data_format: str | None = None, dilation_rate: Any = 1, groups: int = 1,
                  *args: Any, **kwargs: Any):
         if groups != 1:
-            raise ValueError(f"{type(self).__name__}: only groups=1 is supported by tinygrad_es, "
-                             f"received groups={groups!r}")
+            raise ValueError(tr("{cls}: only groups=1 is supported by tinygrad_es, received "
+                                "groups={groups!r}", cls=type(self).__name__, groups=groups))
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
                          *args, **kwargs)
         self.groups = 1
@@ -247,9 +256,10 @@ class Conv2DTranspose(_Conv):
             output_padding = standardize_tuple(output_padding, self.rank, "output_padding",
                                                type(self).__name__, allow_zero=True)
             if any(p >= s for p, s in zip(output_padding, self.strides)):
-                raise ValueError(f"{type(self).__name__}: each `output_padding` must be smaller "
-                                 f"than the stride, received output_padding={output_padding} "
-                                 f"and strides={self.strides}")
+                raise ValueError(tr("{cls}: each `output_padding` must be smaller than the "
+                                    "stride, received output_padding={output_padding} and "
+                                    "strides={strides}", cls=type(self).__name__,
+                                    output_padding=output_padding, strides=self.strides))
         self.output_padding = output_padding
 
     def _convolve(self, x: Tensor) -> Tensor:

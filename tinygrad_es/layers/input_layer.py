@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from tinygrad_es.layers.base import Layer, Shape, standardize_shape
+from tinygrad_es.i18n import tr
 
 __all__ = ["InputLayer", "Input"]
 
@@ -29,23 +30,25 @@ class InputLayer(Layer):
                  name: str | None = None, **kwargs: Any):
         for key in ("sparse", "ragged", "optional"):  # Keras config keys; only False is meaningful
             if kwargs.pop(key, False):
-                raise ValueError(f"InputLayer: {key}=True is not supported by tinygrad_es")
+                raise ValueError(tr("InputLayer: {key}=True is not supported by tinygrad_es",
+                                    key=key))
         kwargs.pop("input_tensor", None)
         super().__init__(name=name, dtype=dtype, **kwargs)
         if shape is not None and batch_shape is not None:
-            raise ValueError("InputLayer accepts `shape` or `batch_shape`, not both. Received: "
-                             f"shape={shape}, batch_shape={batch_shape}")
+            raise ValueError(tr("InputLayer accepts `shape` or `batch_shape`, not both. "
+                                "Received: shape={shape}, batch_shape={batch_shape}", shape=shape,
+                                batch_shape=batch_shape))
         if batch_shape is not None:
             batch_shape = tuple(batch_shape)
             if not batch_shape:
-                raise ValueError("InputLayer batch_shape needs at least the batch axis")
+                raise ValueError(tr("InputLayer batch_shape needs at least the batch axis"))
             dims = standardize_shape(batch_shape[1:], "InputLayer batch_shape[1:]")
             self.batch_shape: Shape = (batch_shape[0],) + dims
         elif shape is not None:
             self.batch_shape = (batch_size,) + standardize_shape(shape, "Input shape")
         else:
-            raise ValueError("You must pass a `shape` argument to Input/InputLayer, e.g. "
-                             "Input(shape=(4,)).")
+            raise ValueError(tr("You must pass a `shape` argument to Input/InputLayer, e.g. "
+                                "Input(shape=(4,))."))
         self.built = True
         self._build_shape = self._output_shape = self.batch_shape
 

@@ -17,6 +17,7 @@ from tinygrad_es.layers.base import Layer, Shape
 from tinygrad_es.layers.convolutional import (standardize_data_format, standardize_padding,
                                               standardize_tuple)
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
@@ -25,9 +26,9 @@ __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D
 
 def _check_rank(layer: Layer, shape: Shape, rank: int) -> None:
     if len(shape) != rank + 2:
-        raise ValueError(f"{type(layer).__name__} layer '{layer.name}' expects inputs shaped "
-                         f"(batch, {', '.join(['size'] * rank)}, channels), received shape "
-                         f"{tuple(shape)}")
+        raise ValueError(tr("{cls} layer '{name}' expects inputs shaped (batch, {join}, "
+                            "channels), received shape {shape}", cls=type(layer).__name__,
+                            name=layer.name, join=', '.join(['size'] * rank), shape=tuple(shape)))
 
 
 class _Pooling(Layer):
@@ -57,9 +58,10 @@ class _Pooling(Layer):
         sizes = tuple(conv_output_size(n, k, s, 1, self.padding) for n, k, s in
                       zip(input_shape[1:-1], self.pool_size, self.strides))
         if any(n is not None and n <= 0 for n in sizes):
-            raise ValueError(f"{type(self).__name__} layer '{self.name}': input shape "
-                             f"{tuple(input_shape)} is smaller than pool_size {self.pool_size} "
-                             "with padding='valid'")
+            raise ValueError(tr("{cls} layer '{name}': input shape {input_shape} is smaller "
+                                "than pool_size {pool_size} with padding='valid'",
+                                cls=type(self).__name__, name=self.name,
+                                input_shape=tuple(input_shape), pool_size=self.pool_size))
         return (input_shape[0],) + sizes + (input_shape[-1],)
 
     def get_config(self) -> dict[str, Any]:
@@ -200,8 +202,9 @@ class GlobalAveragePooling1D(_GlobalPooling):
             return x.mean(axis=axes, keepdims=self.keepdims)
         keep = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
         if keep.shape != x.data.shape[:2]:
-            raise ValueError(f"GlobalAveragePooling1D layer '{self.name}' expects a mask of "
-                             f"shape {x.data.shape[:2]}, received {keep.shape}")
+            raise ValueError(tr("GlobalAveragePooling1D layer '{name}' expects a mask of shape "
+                                "{shape}, received {shape2}", name=self.name,
+                                shape=x.data.shape[:2], shape2=keep.shape))
         weights = Tensor.from_numpy(keep[..., None].astype(x.data.dtype))
         return (x * weights).sum(axis=axes, keepdims=self.keepdims) / weights.sum(
             axis=axes, keepdims=self.keepdims)

@@ -9,6 +9,7 @@ import numpy as np
 from tinygrad_es import random as _random
 from tinygrad_es.layers.base import Layer
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["Dropout"]
 
@@ -34,19 +35,22 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         if (isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating))
                 or not 0 <= rate <= 1):
-            raise ValueError("Invalid value received for argument `rate`. Expected a float value "
-                             f"between 0 and 1. Received: rate={rate!r}")
+            raise ValueError(tr("Invalid value received for argument `rate`. Expected a float "
+                                "value between 0 and 1. Received: rate={rate!r}", rate=rate))
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise ValueError(f"Dropout `seed` must be an integer or None. Received: seed={seed!r}")
+            raise ValueError(tr("Dropout `seed` must be an integer or None. Received: "
+                                "seed={seed!r}", seed=seed))
         if noise_shape is not None:
             try:
                 noise_shape = tuple(noise_shape)
             except TypeError:
-                raise ValueError("Invalid value received for argument `noise_shape`. Expected a "
-                                 f"tuple of integers or None. Received: {noise_shape!r}") from None
+                raise ValueError(tr("Invalid value received for argument `noise_shape`. "
+                                    "Expected a tuple of integers or None. Received: "
+                                    "{noise_shape!r}", noise_shape=noise_shape)) from None
             if any(d is not None and (not isinstance(d, int) or d <= 0) for d in noise_shape):
-                raise ValueError("Invalid value received for argument `noise_shape`. Expected "
-                                 f"positive integers or None. Received: {noise_shape!r}")
+                raise ValueError(tr("Invalid value received for argument `noise_shape`. "
+                                    "Expected positive integers or None. Received: "
+                                    "{noise_shape!r}", noise_shape=noise_shape))
         self.rate = rate
         self.noise_shape = noise_shape
         self.seed = seed

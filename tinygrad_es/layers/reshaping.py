@@ -15,6 +15,7 @@ from tinygrad_es.functions_conv import pad
 from tinygrad_es.layers.base import Layer, Shape
 from tinygrad_es.layers.convolutional import standardize_data_format, standardize_tuple
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["Flatten", "Reshape", "ZeroPadding2D", "UpSampling2D"]
 
@@ -30,13 +31,14 @@ class Flatten(Layer):
     def __init__(self, data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         if data_format not in (None, "channels_last"):
-            raise ValueError("Flatten: only data_format='channels_last' is supported, received "
-                             f"data_format={data_format!r}")
+            raise ValueError(tr("Flatten: only data_format='channels_last' is supported, "
+                                "received data_format={data_format!r}", data_format=data_format))
         self.data_format = "channels_last"
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         if x.data.ndim == 0:
-            raise ValueError(f"Flatten layer '{self.name}' needs a batch axis, received a scalar")
+            raise ValueError(tr("Flatten layer '{name}' needs a batch axis, received a scalar",
+                                name=self.name))
         shape = x.data.shape
         return x.reshape((shape[0], math.prod(shape[1:])))
 
@@ -65,8 +67,9 @@ class Reshape(Layer):
         except (TypeError, ValueError):
             target = ()
         if (not target or target.count(-1) > 1 or any(d == 0 or d < -1 for d in target)):
-            raise ValueError("Reshape: `target_shape` must be a tuple of positive integers with "
-                             f"at most one -1, received target_shape={target_shape!r}")
+            raise ValueError(tr("Reshape: `target_shape` must be a tuple of positive integers "
+                                "with at most one -1, received target_shape={target_shape!r}",
+                                target_shape=target_shape))
         super().__init__(**kwargs)
         self.target_shape = target
 
@@ -75,17 +78,21 @@ class Reshape(Layer):
         if -1 not in self.target_shape:
             size = math.prod(self.target_shape)
             if None not in sample and math.prod(sample) != size:
-                raise ValueError(f"Reshape layer '{self.name}' cannot reshape input of shape "
-                                 f"{tuple(input_shape)} to {self.target_shape}: each sample has "
-                                 f"{math.prod(sample)} values, the target {size}")
+                raise ValueError(tr("Reshape layer '{name}' cannot reshape input of shape "
+                                    "{input_shape} to {target_shape}: each sample has {prod} "
+                                    "values, the target {size}", name=self.name,
+                                    input_shape=tuple(input_shape), target_shape=self.target_shape,
+                                    prod=math.prod(sample), size=size))
             return self.target_shape
         if None in sample:
             return tuple(None if d == -1 else d for d in self.target_shape)
         known = math.prod(d for d in self.target_shape if d != -1)
         if math.prod(sample) % known:
-            raise ValueError(f"Reshape layer '{self.name}' cannot reshape input of shape "
-                             f"{tuple(input_shape)} to {self.target_shape}: {math.prod(sample)} "
-                             f"values per sample are not a multiple of {known}")
+            raise ValueError(tr("Reshape layer '{name}' cannot reshape input of shape "
+                                "{input_shape} to {target_shape}: {prod} values per sample are "
+                                "not a multiple of {known}", name=self.name,
+                                input_shape=tuple(input_shape), target_shape=self.target_shape,
+                                prod=math.prod(sample), known=known))
         return tuple(math.prod(sample) // known if d == -1 else d for d in self.target_shape)
 
     def call(self, x: Tensor) -> Tensor:
@@ -101,8 +108,9 @@ class Reshape(Layer):
 
 def _check_image(layer: Layer, shape: Shape) -> None:
     if len(shape) != 4:
-        raise ValueError(f"{type(layer).__name__} layer '{layer.name}' expects inputs shaped "
-                         f"(batch, height, width, channels), received shape {tuple(shape)}")
+        raise ValueError(tr("{cls} layer '{name}' expects inputs shaped (batch, height, width, "
+                            "channels), received shape {shape}", cls=type(layer).__name__,
+                            name=layer.name, shape=tuple(shape)))
 
 
 class ZeroPadding2D(Layer):
@@ -123,8 +131,9 @@ class ZeroPadding2D(Layer):
         if isinstance(padding, int) and not isinstance(padding, bool):
             padding = (padding, padding)
         if not hasattr(padding, "__len__") or len(padding) != 2:
-            raise ValueError(f"{owner}: `padding` must be an int, a pair of ints or a pair of "
-                             f"(before, after) pairs, received padding={padding!r}")
+            raise ValueError(tr("{owner}: `padding` must be an int, a pair of ints or a pair "
+                                "of (before, after) pairs, received padding={padding!r}",
+                                owner=owner, padding=padding))
         self.padding = tuple(standardize_tuple(p, 2, name, owner, allow_zero=True)
                              for p, name in zip(padding, ("padding[0]", "padding[1]")))
         self.data_format = standardize_data_format(data_format, owner)
@@ -160,8 +169,9 @@ class UpSampling2D(Layer):
         self.size = standardize_tuple(size, 2, "size", owner)
         self.data_format = standardize_data_format(data_format, owner)
         if not isinstance(interpolation, str) or interpolation.lower() != "nearest":
-            raise ValueError(f"{owner}: only interpolation='nearest' is supported by tinygrad_es, "
-                             f"received interpolation={interpolation!r}")
+            raise ValueError(tr("{owner}: only interpolation='nearest' is supported by "
+                                "tinygrad_es, received interpolation={interpolation!r}",
+                                owner=owner, interpolation=interpolation))
         self.interpolation = "nearest"
         super().__init__(**kwargs)
 

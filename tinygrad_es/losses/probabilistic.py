@@ -22,6 +22,7 @@ from tinygrad_es import activations, config
 from tinygrad_es.losses.loss import (Loss, LossFunctionWrapper, check_same_shape, prepare,
                                      squeeze_or_expand_to_same_rank)
 from tinygrad_es.tensor import Tensor, where
+from tinygrad_es.i18n import tr
 
 
 def _logits(p: Tensor, from_logits: bool, fn_name: str) -> Tensor | None:
@@ -29,9 +30,10 @@ def _logits(p: Tensor, from_logits: bool, fn_name: str) -> Tensor | None:
     carried = activations.logits_of(p)
     if carried is not None:
         if from_logits:
-            warnings.warn(f"`{fn_name}` received `from_logits=True`, but the `output` argument was "
-                          "produced by a sigmoid or softmax activation and thus does not represent "
-                          "logits. Was this intended?", stacklevel=3)
+            warnings.warn(tr("`{fn_name}` received `from_logits=True`, but the `output` "
+                             "argument was produced by a sigmoid or softmax activation and "
+                             "thus does not represent logits. Was this intended?", fn_name=fn_name),
+                          stacklevel=3)
         return carried
     return p if from_logits else None
 
@@ -115,12 +117,14 @@ def _categorical_checks(fn_name: str, y: np.ndarray, p: Tensor) -> None:
     if y.shape != p.shape:
         hint = (" For integer class labels use sparse_categorical_crossentropy."
                 if y.ndim < p.ndim or (y.shape and y.shape[-1] == 1) else "")
-        raise ValueError(f"{fn_name} expects one-hot y_true of the same shape as y_pred, received "
-                         f"y_true.shape={y.shape} and y_pred.shape={p.shape}.{hint}")
+        raise ValueError(tr("{fn_name} expects one-hot y_true of the same shape as y_pred, "
+                            "received y_true.shape={shape} and y_pred.shape={shape2}.{hint}",
+                            fn_name=fn_name, shape=y.shape, shape2=p.shape, hint=hint))
     if p.shape[-1] == 1:
-        warnings.warn(f"In loss {fn_name}, expected y_pred.shape to be (batch_size, num_classes) "
-                      f"with num_classes > 1. Received: y_pred.shape={p.shape}. Consider using "
-                      "'binary_crossentropy' if you only have 2 classes.", SyntaxWarning,
+        warnings.warn(tr("In loss {fn_name}, expected y_pred.shape to be (batch_size, "
+                         "num_classes) with num_classes > 1. Received: y_pred.shape={shape}. "
+                         "Consider using 'binary_crossentropy' if you only have 2 classes.",
+                         fn_name=fn_name, shape=p.shape), SyntaxWarning,
                       stacklevel=3)
 
 
@@ -176,8 +180,8 @@ def _sparse_categorical(y: np.ndarray, p: Tensor, from_logits: bool, ignore_clas
                         axis: int) -> tuple[Tensor, np.ndarray | None]:
     """Per-sample values and the mask of counted samples (None without ``ignore_class``)."""
     if axis not in (-1, p.ndim - 1):
-        raise ValueError(f"sparse_categorical_crossentropy supports only axis=-1, received "
-                         f"axis={axis}")
+        raise ValueError(tr("sparse_categorical_crossentropy supports only axis=-1, received "
+                            "axis={axis}", axis=axis))
     if y.ndim == p.ndim and y.shape[-1] == 1:
         y = y.squeeze(-1)
     mask = None
@@ -187,9 +191,10 @@ def _sparse_categorical(y: np.ndarray, p: Tensor, from_logits: bool, ignore_clas
         p = where(mask[..., None], p, 0.0)  # a new tensor: no carried logits (as in Keras)
     labels = y.astype(np.int64)
     if labels.shape != p.shape[:-1]:
-        raise ValueError(f"sparse_categorical_crossentropy expects integer labels of shape "
-                         f"{p.shape[:-1]} (or {p.shape[:-1] + (1,)}) for y_pred of shape "
-                         f"{p.shape}, received y_true.shape={labels.shape}")
+        raise ValueError(tr("sparse_categorical_crossentropy expects integer labels of shape "
+                            "{shape} (or {value}) for y_pred of shape {shape2}, received "
+                            "y_true.shape={shape3}", shape=p.shape[:-1], value=p.shape[:-1] + (1,),
+                            shape2=p.shape, shape3=labels.shape))
     _check_label_range(labels, p.shape[-1], "sparse_categorical_crossentropy")
     z = _logits(p, from_logits, "sparse_categorical_crossentropy")
     if z is None:
@@ -207,10 +212,11 @@ def _check_label_range(labels: np.ndarray, num_classes: int, who: str) -> None:
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         bad = np.argwhere((labels < 0) | (labels >= num_classes))[0]
         where_ = f"row {bad[0]}" if len(bad) == 1 else f"index {tuple(int(i) for i in bad)}"
-        raise ValueError(f"{who} received label {labels[tuple(bad)]} at {where_}, but y_pred "
-                         f"has {num_classes} classes: expected integer labels in "
-                         f"[0, {num_classes}) (label value of {labels[tuple(bad)]}, outside the "
-                         "valid range)")
+        raise ValueError(tr("{who} received label {labels} at {where}, but y_pred has "
+                            "{num_classes} classes: expected integer labels in [0, "
+                            "{num_classes}) (label value of {labels}, outside the valid range)",
+                            who=who, labels=labels[tuple(bad)], where=where_,
+                            num_classes=num_classes))
 
 
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,

@@ -19,6 +19,7 @@ from tinygrad_es import tensor as _engine
 from tinygrad_es.ops.core import as_dtype, result_type, tensor
 from tinygrad_es.ops.indexing import take
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["array", "copy", "empty", "empty_like", "tri", "hstack", "vstack", "append", "fliplr",
            "flipud", "ones", "zeros", "full", "ones_like", "zeros_like", "full_like", "arange",
@@ -32,7 +33,8 @@ Shape = int | Sequence[int]
 def _shape(shape: Shape, op: str) -> tuple[int, ...]:
     dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if not builtins.all(isinstance(d, (int, np.integer)) and d >= 0 for d in dims):
-        raise ValueError(f"{op} expects a shape of non-negative integers, received {shape!r}")
+        raise ValueError(tr("{op} expects a shape of non-negative integers, received {shape!r}",
+                            op=op, shape=shape))
     return tuple(int(d) for d in dims)
 
 
@@ -119,7 +121,8 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Te
     if dtype is None:
         dtype = result_type(start, stop, step)
     if step == 0:
-        raise ValueError(f"arange received step=0 (start={start}, stop={stop})")
+        raise ValueError(tr("arange received step=0 (start={start}, stop={stop})", start=start,
+                            stop=stop))
     return Tensor(np.arange(start, stop, step, dtype=np.float64), dtype=dtype)
 
 
@@ -132,7 +135,8 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
         Tensor([0. , 0.5, 1. ], dtype=float32)
     """
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 0:
-        raise ValueError(f"linspace expects a non-negative integer num, received num={num!r}")
+        raise ValueError(tr("linspace expects a non-negative integer num, received num={num!r}",
+                            num=num))
     values, step = np.linspace(np.asarray(tensor(start).data, np.float64),
                                np.asarray(tensor(stop).data, np.float64), num,
                                endpoint=endpoint, retstep=True, axis=axis)
@@ -210,9 +214,10 @@ def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[in
     src = [source] if isinstance(source, (int, np.integer)) else list(source)
     dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
     if len(src) != len(dst) or not builtins.all(-x.ndim <= a < x.ndim for a in src + dst):
-        raise ValueError(f"moveaxis received source={source!r}, destination={destination!r} for "
-                         f"a tensor of shape {x.shape}: expected as many axes in each, all in "
-                         f"[-{x.ndim}, {x.ndim})")
+        raise ValueError(tr("moveaxis received source={source!r}, destination={destination!r} "
+                            "for a tensor of shape {shape}: expected as many axes in each, all "
+                            "in [-{ndim}, {ndim})", source=source, destination=destination,
+                            shape=x.shape, ndim=x.ndim))
     src, dst = [a % x.ndim for a in src], [a % x.ndim for a in dst]
     order = [a for a in range(x.ndim) if a not in src]  # the other axes keep their order
     for d, s in sorted(zip(dst, src)):
@@ -253,7 +258,7 @@ def flipud(x: Any) -> Tensor:
 def _common(xs: Sequence[Any], op: str) -> list[Tensor]:
     xs = list(xs)
     if not xs:
-        raise ValueError(f"{op} needs at least one tensor, received none")
+        raise ValueError(tr("{op} needs at least one tensor, received none", op=op))
     common = result_type(*xs)
     return [as_dtype(tensor(x), common) for x in xs]
 
@@ -300,8 +305,9 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
     n = x.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or n % indices_or_sections:
-            raise ValueError(f"split cannot cut an axis of size {n} into "
-                             f"{indices_or_sections} equal sections")
+            raise ValueError(tr("split cannot cut an axis of size {n} into "
+                                "{indices_or_sections} equal sections", n=n,
+                                indices_or_sections=indices_or_sections))
         cuts = list(range(0, n, n // int(indices_or_sections)))[1:]
     else:
         cuts = [int(i) for i in indices_or_sections]
@@ -318,7 +324,8 @@ def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[Tensor]:
     """The slices along ``axis``, each without that axis."""
     x = tensor(x)
     if num is not None and num != x.shape[axis]:
-        raise ValueError(f"unstack received num={num} for axis {axis} of size {x.shape[axis]}")
+        raise ValueError(tr("unstack received num={num} for axis {axis} of size {shape}", num=num,
+                            axis=axis, shape=x.shape[axis]))
     index = [slice(None)] * x.ndim
     out = []
     for i in range(x.shape[axis]):

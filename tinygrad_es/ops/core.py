@@ -22,6 +22,7 @@ import numpy as np
 from tinygrad_es import config
 from tinygrad_es.autograd import Function
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["convert_to_tensor", "convert_to_numpy", "cast", "result_type", "shape", "dtype",
            "ndim", "size", "is_tensor", "stop_gradient"]
@@ -117,8 +118,8 @@ def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None,
         (dtype('int32'), dtype('float32'))
     """
     if sparse or ragged:
-        raise ValueError(f"convert_to_tensor received sparse={sparse}, ragged={ragged}: "
-                         "tinygrad_es has dense tensors only")
+        raise ValueError(tr("convert_to_tensor received sparse={sparse}, ragged={ragged}: "
+                            "tinygrad_es has dense tensors only", sparse=sparse, ragged=ragged))
     if isinstance(x, Tensor):
         return x if dtype is None else cast(x, dtype)
     if dtype is None:
@@ -126,7 +127,7 @@ def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None,
     try:
         return Tensor(x, dtype=dtype)
     except TypeError as err:
-        raise TypeError(f"convert_to_tensor: {err}") from None
+        raise TypeError(tr("convert_to_tensor: {err}", err=err)) from None
 
 
 def convert_to_numpy(x: Any) -> np.ndarray:
@@ -183,8 +184,8 @@ def cast(x: Any, dtype: Any) -> Tensor:
     try:
         target = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"cast received dtype={dtype!r}, which is not a dtype (expected e.g. "
-                        "'float32' or 'int32')") from None
+        raise TypeError(tr("cast received dtype={dtype!r}, which is not a dtype (expected e.g. "
+                           "'float32' or 'int32')", dtype=dtype)) from None
     x = tensor(x)
     if x.dtype == target:
         return x

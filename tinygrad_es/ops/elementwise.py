@@ -16,6 +16,7 @@ import numpy as np
 from tinygrad_es import tensor as _engine
 from tinygrad_es.ops.core import as_dtype, float_type, pair, result_type, tensor
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "divide_no_nan", "power",
            "maximum", "minimum", "negative", "abs", "absolute", "sign", "square", "sqrt", "rsqrt",
@@ -216,7 +217,8 @@ def _compare(x1: Any, x2: Any, op: Any) -> Tensor:
     try:
         return _constant(op(a.data, b.data))
     except ValueError:
-        raise ValueError(f"{op.__name__} cannot broadcast shapes {a.shape} and {b.shape}") from None
+        raise ValueError(tr("{name} cannot broadcast shapes {shape} and {shape2}",
+                            name=op.__name__, shape=a.shape, shape2=b.shape)) from None
 
 
 def equal(x1: Any, x2: Any) -> Tensor:
@@ -298,9 +300,9 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Tensor | tuple[Tens
     if x1 is None and x2 is None:
         return tuple(_constant(i, "int32") for i in np.nonzero(cond))
     if x1 is None or x2 is None:
-        raise ValueError("where expects both x1 and x2, or neither; received "
-                         f"x1={'None' if x1 is None else 'a value'} and "
-                         f"x2={'None' if x2 is None else 'a value'}")
+        raise ValueError(tr("where expects both x1 and x2, or neither; received x1={value} and "
+                            "x2={value2}", value='None' if x1 is None else 'a value',
+                            value2='None' if x2 is None else 'a value'))
     a, b = pair(x1, x2)
     return _engine.where(cond, a, b)
 
@@ -318,7 +320,8 @@ def clip(x: Any, x_min: Any, x_max: Any) -> Tensor:
     numbers = (int, float, np.number)
     if isinstance(x_min, numbers) and isinstance(x_max, numbers):
         if x_min > x_max:
-            raise ValueError(f"clip received x_min={x_min} > x_max={x_max}")
+            raise ValueError(tr("clip received x_min={x_min} > x_max={x_max}", x_min=x_min,
+                                x_max=x_max))
         return x.clip(x_min, x_max)
     # tensor bounds: max then min, so a tie at either bound passes the gradient to x (TF's rule)
     return x.maximum(as_dtype(tensor(x_min), x.dtype)).minimum(as_dtype(tensor(x_max), x.dtype))

@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygrad_es.ops.core import tensor
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["get_item", "take", "take_along_axis", "sort", "argsort", "top_k", "nonzero"]
 
@@ -31,7 +32,8 @@ def nonzero(x: Any) -> tuple[Tensor, ...]:
 def _indices(indices: Any, op: str) -> np.ndarray:
     idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if idx.dtype.kind not in "iu":
-        raise ValueError(f"{op} expects integer indices, received dtype {idx.dtype}")
+        raise ValueError(tr("{op} expects integer indices, received dtype {dtype}", op=op,
+                            dtype=idx.dtype))
     return idx
 
 
@@ -49,8 +51,9 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Tensor:
         x, axis = x.reshape(-1), 0
     axis = axis % x.ndim
     if idx.size and (idx.max() >= x.shape[axis] or idx.min() < -x.shape[axis]):
-        raise IndexError(f"take received an index out of range for axis {axis} of size "
-                         f"{x.shape[axis]}: indices span [{idx.min()}, {idx.max()}]")
+        raise IndexError(tr("take received an index out of range for axis {axis} of size "
+                            "{shape}: indices span [{min}, {max}]", axis=axis, shape=x.shape[axis],
+                            min=idx.min(), max=idx.max()))
     return x[(slice(None),) * axis + (idx,)]
 
 
@@ -61,8 +64,8 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> Tensor:
         x, axis = x.reshape(-1), 0
     axis = axis % x.ndim
     if idx.ndim != x.ndim:
-        raise ValueError(f"take_along_axis expects indices with as many axes as x ({x.ndim}), "
-                         f"received shape {idx.shape}")
+        raise ValueError(tr("take_along_axis expects indices with as many axes as x ({ndim}), "
+                            "received shape {shape}", ndim=x.ndim, shape=idx.shape))
     shape = np.broadcast_shapes(tuple(1 if a == axis else n for a, n in enumerate(x.shape)),
                                 tuple(1 if a == axis else n for a, n in enumerate(idx.shape)))
     idx = np.broadcast_to(idx, shape[:axis] + (idx.shape[axis],) + shape[axis + 1:])
@@ -103,8 +106,9 @@ def top_k(x: Any, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa
     """
     x = tensor(x)
     if x.ndim == 0 or not 0 <= k <= x.shape[-1]:
-        raise ValueError(f"top_k expects 0 <= k <= {x.shape[-1] if x.ndim else 0} (the last "
-                         f"axis of shape {x.shape}), received k={k}")
+        raise ValueError(tr("top_k expects 0 <= k <= {value} (the last axis of shape {shape}), "
+                            "received k={k}", value=x.shape[-1] if x.ndim else 0, shape=x.shape,
+                            k=k))
     # a stable sort of -x: the largest first, ties in index order; -x of a bool/uint is not a sort
     keys = -x.data.astype(np.float64) if x.dtype.kind in "bu" else -x.data
     order = np.argsort(keys, axis=-1, kind="stable")[..., :k]

@@ -10,6 +10,7 @@ import numpy as np
 from tinygrad_es import config
 from tinygrad_es.ops.core import as_dtype, result_type, tensor
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["norm"]
 
@@ -32,14 +33,15 @@ def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # no
         (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis))
     for a in axes:
         if not -x.ndim <= a < x.ndim:
-            raise ValueError(f"norm received axis={axis!r} for a tensor of shape {x.shape}")
+            raise ValueError(tr("norm received axis={axis!r} for a tensor of shape {shape}",
+                                axis=axis, shape=x.shape))
     axes = tuple(a % x.ndim for a in axes)
     inf = float("inf")
     if ord is None or (ord == 2 and len(axes) == 1) or (ord == "fro" and len(axes) == 2):
         return x.square().sum(axis=axes, keepdims=keepdims).sqrt()
     if len(axes) == 1:
         if isinstance(ord, str):
-            raise ValueError(f"norm received ord={ord!r}, which is no vector norm")
+            raise ValueError(tr("norm received ord={ord!r}, which is no vector norm", ord=ord))
         if ord == inf:
             return x.abs().max(axis=axes, keepdims=keepdims)
         if ord == -inf:
@@ -56,5 +58,6 @@ def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # no
         out = (sums.max(axis=kept, keepdims=True) if ord in (1, inf) else
                sums.min(axis=kept, keepdims=True))
         return out if keepdims else out.squeeze(axes)
-    raise ValueError(f"norm received ord={ord!r} over axes {axes}: supported are vector norms "
-                     "(one axis) and the matrix norms None, 'fro', 1, -1, inf, -inf (two axes)")
+    raise ValueError(tr("norm received ord={ord!r} over axes {axes}: supported are vector "
+                        "norms (one axis) and the matrix norms None, 'fro', 1, -1, inf, -inf "
+                        "(two axes)", ord=ord, axes=axes))

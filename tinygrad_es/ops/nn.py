@@ -22,6 +22,7 @@ from tinygrad_es.activations import (  # noqa: F401  (re-exported: the same func
 from tinygrad_es.ops.arrays import moveaxis
 from tinygrad_es.ops.core import as_dtype, float_type, tensor
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", "gelu", "elu",
            "selu", "leaky_relu", "celu", "glu", "hard_sigmoid", "hard_silu", "hard_swish",
@@ -100,17 +101,18 @@ def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None,
                 [0., 0., 1.]], dtype=float32)
     """
     if sparse:
-        raise ValueError("one_hot received sparse=True: tinygrad_es has dense tensors only")
+        raise ValueError(tr("one_hot received sparse=True: tinygrad_es has dense tensors only"))
     if (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
             or num_classes < 1):
-        raise ValueError(f"one_hot expects a positive integer num_classes, received "
-                         f"{num_classes!r}")
+        raise ValueError(tr("one_hot expects a positive integer num_classes, received "
+                            "{num_classes!r}", num_classes=num_classes))
     labels = np.asarray(tensor(x).data)
     if labels.dtype.kind not in "iu":
         if labels.dtype.kind == "f" and np.all(labels == np.round(labels)):
             labels = labels.astype(np.int64)
         else:
-            raise ValueError(f"one_hot expects integer labels, received dtype {labels.dtype}")
+            raise ValueError(tr("one_hot expects integer labels, received dtype {dtype}",
+                                dtype=labels.dtype))
     out = (labels[..., None] == np.arange(num_classes))
     if axis != -1:
         out = np.moveaxis(out, -1, axis)

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_es.ops.core import as_dtype, pair, tensor
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["matmul", "dot", "outer", "tensordot", "trace"]
 
@@ -77,8 +78,9 @@ def tensordot(x1: Any, x2: Any, axes: int | Sequence = 2) -> Tensor:
                           [axes[1]] if isinstance(axes[1], int) else list(axes[1]))
     axes_a, axes_b = [i % a.ndim for i in axes_a], [i % max(b.ndim, 1) for i in axes_b]
     if [a.shape[i] for i in axes_a] != [b.shape[i] for i in axes_b]:
-        raise ValueError(f"tensordot cannot sum axes {axes_a} of shape {a.shape} with axes "
-                         f"{axes_b} of shape {b.shape}: their sizes differ")
+        raise ValueError(tr("tensordot cannot sum axes {axes_a} of shape {shape} with axes "
+                            "{axes_b} of shape {shape2}: their sizes differ", axes_a=axes_a,
+                            shape=a.shape, axes_b=axes_b, shape2=b.shape))
     free_a = [i for i in range(a.ndim) if i not in axes_a]
     free_b = [i for i in range(b.ndim) if i not in axes_b]
     k = int(np.prod([a.shape[i] for i in axes_a], dtype=np.int64))

@@ -16,6 +16,7 @@ import numpy as np
 from tinygrad_es.autograd import Function
 from tinygrad_es.ops.core import as_dtype, float_type, tensor
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "var", "std", "argmax", "argmin", "all",
            "any", "logsumexp", "cumsum", "count_nonzero"]
@@ -31,8 +32,9 @@ def _axis(axis: Axis, x: Tensor, op: str) -> int | tuple[int, ...] | None:
     rank = builtins.max(x.ndim, 1)  # this module's max is the op
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -rank <= a < rank:
-            raise ValueError(f"{op} received axis={axis!r} for a tensor of shape {x.shape}: "
-                             f"expected integers in [-{rank}, {rank})")
+            raise ValueError(tr("{op} received axis={axis!r} for a tensor of shape {shape}: "
+                                "expected integers in [-{rank}, {rank})", op=op, axis=axis,
+                                shape=x.shape, rank=rank))
     return tuple(int(a) for a in axes) if isinstance(axis, (tuple, list)) else int(axis)
 
 

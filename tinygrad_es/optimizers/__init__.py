@@ -28,6 +28,7 @@ from tinygrad_es.optimizers.rmsprop import RMSprop
 from tinygrad_es.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from tinygrad_es.optimizers.sgd import SGD
 from tinygrad_es.utils.registry import unknown
+from tinygrad_es.i18n import tr
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
@@ -58,7 +59,7 @@ def _lookup(name: str, custom_objects: dict | None = None) -> type:
     known = {**ALL_OBJECTS, **KERAS3_OBJECTS, **WRAPPER_OBJECTS,
              **{k.lower(): v for k, v in (custom_objects or {}).items()}}
     if not isinstance(name, str) or name.lower() not in known:
-        raise unknown("optimizer", name, known, probe=str(name).lower(), quoted=True)
+        raise unknown(tr("optimizer"), name, known, probe=str(name).lower(), quoted=True)
     return known[name.lower()]
 
 
@@ -104,9 +105,12 @@ def get(identifier: Any) -> Optimizer | None:
     elif isinstance(identifier, str):
         cls = _lookup(identifier)
         if cls.__name__.lower() in WRAPPER_OBJECTS:
-            raise ValueError(f"{cls.__name__} wraps other optimizers, so it has no default: "
-                             f"create it, e.g. {_WRAPPER_EXAMPLES[cls.__name__]}, and pass that "
-                             f"(received {identifier!r})")
+            raise ValueError(tr("{name} wraps other optimizers, so it has no default: create "
+                                "it, e.g. {WRAPPER_EXAMPLES}, and pass that (received "
+                                "{identifier!r})", name=cls.__name__,
+                                WRAPPER_EXAMPLES=_WRAPPER_EXAMPLES[cls.__name__],
+                                identifier=identifier))
         return cls()
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r} "
-                     f"(expected a name such as 'adam', a config dict or an Optimizer)")
+    raise ValueError(tr("Could not interpret optimizer identifier: {identifier!r} (expected a "
+                        "name such as 'adam', a config dict or an Optimizer)",
+                        identifier=identifier))

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_es.i18n import tr
+
 
 def is_number(value: Any) -> bool:
     """A real number that is not a bool (numpy scalars included)."""
@@ -26,15 +28,16 @@ def check_number(name: str, value: Any, low: float | None = None, high: float | 
         0.9
     """
     if not is_number(value):
-        raise TypeError(f"`{name}` must be a number, received {name}={value!r} "
-                        f"of type {type(value).__name__}")
+        raise TypeError(tr("`{name}` must be a number, received {name}={value!r} of type {cls}",
+                           name=name, value=value, cls=type(value).__name__))
     value = float(value)
     bad_low = low is not None and (value <= low if low_open else value < low)
     bad_high = high is not None and (value >= high if high_open else value > high)
     if bad_low or bad_high or value != value:
         interval = (f"{'(' if low_open else '['}{low if low is not None else '-inf'}, "
                     f"{high if high is not None else 'inf'}{')' if high_open else ']'}")
-        raise ValueError(f"`{name}` must be in {interval}, received {name}={value!r}")
+        raise ValueError(tr("`{name}` must be in {interval}, received {name}={value!r}", name=name,
+                            interval=interval, value=value))
     return value
 
 
@@ -53,9 +56,10 @@ def check_base_arguments(*, weight_decay=None, clipnorm=None, clipvalue=None,
                                ("global_clipnorm", global_clipnorm)) if v is not None]
     if len(clip_set) > 1:
         raise ValueError(
-            "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
-            f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
-            f"global_clipnorm={global_clipnorm}")
+            tr("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+               "Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+               "global_clipnorm={global_clipnorm}", clipnorm=clipnorm, clipvalue=clipvalue,
+               global_clipnorm=global_clipnorm))
     for key, value in (("weight_decay", weight_decay), ("clipnorm", clipnorm),
                        ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
         if value is not None:
@@ -65,15 +69,17 @@ def check_base_arguments(*, weight_decay=None, clipnorm=None, clipvalue=None,
     if gradient_accumulation_steps and (
             not isinstance(gradient_accumulation_steps, numbers.Integral)
             or gradient_accumulation_steps < 2):
-        raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
-                         f"gradient_accumulation_steps={gradient_accumulation_steps!r}")
+        raise ValueError(tr("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                            "gradient_accumulation_steps={gradient_accumulation_steps!r}",
+                            gradient_accumulation_steps=gradient_accumulation_steps))
     if use_ema:
         check_number("ema_momentum", ema_momentum, 0.0, 1.0)
         if ema_overwrite_frequency and (
                 not isinstance(ema_overwrite_frequency, numbers.Integral)
                 or ema_overwrite_frequency < 1):
-            raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
-                             f"Received: ema_overwrite_frequency={ema_overwrite_frequency!r}")
+            raise ValueError(tr("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                "Received: ema_overwrite_frequency={ema_overwrite_frequency!r}",
+                                ema_overwrite_frequency=ema_overwrite_frequency))
 
 
 def check_learning_rate(value: Any) -> None:
@@ -81,11 +87,12 @@ def check_learning_rate(value: Any) -> None:
     checked here)."""
     if not is_number(value):
         raise TypeError(
-            "`learning_rate` must be a number, a LearningRateSchedule or a callable, "
-            f"received learning_rate={value!r} of type {type(value).__name__}")
+            tr("`learning_rate` must be a number, a LearningRateSchedule or a callable, "
+               "received learning_rate={value!r} of type {cls}", value=value,
+               cls=type(value).__name__))
     if not value >= 0 or value == float("inf"):
-        raise ValueError(f"`learning_rate` must be a finite number >= 0, "
-                         f"received learning_rate={value!r}")
+        raise ValueError(tr("`learning_rate` must be a finite number >= 0, received "
+                            "learning_rate={value!r}", value=value))
 
 
 def as_gradient(grad: Any, w: np.ndarray) -> np.ndarray:
@@ -96,6 +103,6 @@ def as_gradient(grad: Any, w: np.ndarray) -> np.ndarray:
     if grad.dtype != w.dtype:
         grad = grad.astype(w.dtype)
     if grad.shape != w.shape:
-        raise ValueError(f"A gradient of shape {grad.shape} was given for a variable of shape "
-                         f"{w.shape}")
+        raise ValueError(tr("A gradient of shape {shape} was given for a variable of shape "
+                            "{shape2}", shape=grad.shape, shape2=w.shape))
     return grad

@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
 from tinygrad_es.tfcast import tf_constant
+from tinygrad_es.i18n import tr
 
 
 class Adam(Optimizer):
@@ -99,7 +100,7 @@ class AdamW(Adam):
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, amsgrad=False, **kwargs):
         if weight_decay is None:
-            raise ValueError("Argument `weight_decay` must be a float. Received: "
-                             "weight_decay=None")
+            raise ValueError(tr("Argument `weight_decay` must be a float. Received: "
+                                "weight_decay=None"))
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
                          amsgrad=amsgrad, weight_decay=weight_decay, **kwargs)

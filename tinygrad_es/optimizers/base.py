@@ -67,11 +67,12 @@ from tinygrad_es.optimizers.schedules import LearningRateSchedule
 from tinygrad_es.optimizers.variable import BoundVariable, Variable
 from tinygrad_es.tfcast import tf_constant
 from tinygrad_es.utils import naming
+from tinygrad_es.i18n import N_, tr
 
 __all__ = ["Optimizer", "check_number"]  # check_number: for the subclasses' own hyperparameters
 
-_ACCUMULATED_ITERATIONS = ("With gradient_accumulation_steps, `iterations` is computed (calls // "
-                           "steps) and cannot be assigned, as in Keras")
+_ACCUMULATED_ITERATIONS = N_("With gradient_accumulation_steps, `iterations` is computed "
+                              "(calls // steps) and cannot be assigned, as in Keras")
 
 
 class Optimizer:
@@ -110,9 +111,10 @@ class Optimizer:
                  ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name=None, **kwargs):
         if kwargs.pop("decay", None) is not None:
-            warnings.warn("Argument `decay` is no longer supported and will be ignored.")
+            warnings.warn(tr("Argument `decay` is no longer supported and will be ignored."))
         if kwargs:
-            raise ValueError(f"{type(self).__name__}: argument(s) not recognized: {kwargs}")
+            raise ValueError(tr("{cls}: argument(s) not recognized: {kwargs}",
+                                cls=type(self).__name__, kwargs=kwargs))
         check_base_arguments(
             weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
             global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
@@ -178,9 +180,10 @@ class Optimizer:
         if isinstance(lr, LearningRateSchedule):
             return Variable(value, np.asarray(value).dtype, "learning_rate",
                             f"{self.name}/learning_rate",
-                            read_only=f"{type(self).__name__}'s learning rate comes from a "
-                                      "LearningRateSchedule: its value at the current step has "
-                                      "no assign (in Keras it is a tensor)")
+                            read_only=(N_("{cls}'s learning rate comes from a "
+                                          "LearningRateSchedule: its value at the current step "
+                                          "has no assign (in Keras it is a tensor)"),
+                                       {"cls": type(self).__name__}))
         return value
 
     @learning_rate.setter
@@ -202,9 +205,10 @@ class Optimizer:
                                            f"{self.name}/learning_rate")
 
     def _schedule_message(self, value: Any) -> str:
-        return (f"{type(self).__name__} was created with a LearningRateSchedule "
-                f"({self._learning_rate!r}), so its learning rate cannot be set to {value!r}. "
-                "Create the optimizer with a float learning_rate to make it settable.")
+        return tr("{cls} was created with a LearningRateSchedule ({schedule!r}), so its learning "
+                  "rate cannot be set to {value!r}. Create the optimizer with a float "
+                  "learning_rate to make it settable.", cls=type(self).__name__,
+                  schedule=self._learning_rate, value=value)
 
     def _current_learning_rate(self):
         lr = self._learning_rate
@@ -274,8 +278,8 @@ class Optimizer:
     def slots(self, variable) -> dict[str, np.ndarray]:
         """The live state of one variable by Keras's slot names, e.g. ``{"momentum": m, ...}``."""
         if not self.built or id(variable) not in self._index:
-            raise ValueError(f"{self.name} has no state for this variable "
-                             f"(built={self.built}); apply it to the variable first")
+            raise ValueError(tr("{name} has no state for this variable (built={built}); apply "
+                                "it to the variable first", name=self.name, built=self.built))
         return dict(self._slots[self._index[id(variable)]])
 
     # ----- weight decay -----
@@ -324,14 +328,15 @@ class Optimizer:
         ``variables`` or, without them, the ones it was built for; one per gradient."""
         if variables is None:
             if not self.built:
-                raise ValueError(f"{self.name}: call apply(grads, variables) the first time, "
-                                 "or build(variables) first")
+                raise ValueError(tr("{name}: call apply(grads, variables) the first time, or "
+                                    "build(variables) first", name=self.name))
             variables = self._variables
         elif not self.built:
             self.build(variables)
         if len(grads) != len(variables):
-            raise ValueError(f"{self.name} received {len(grads)} gradients for "
-                             f"{len(variables)} variables")
+            raise ValueError(tr("{name} received {n_grads} gradients for {n_variables} "
+                                "variables", name=self.name, n_grads=len(grads),
+                                n_variables=len(variables)))
         return variables
 
     def apply(self, grads: Sequence, variables: Sequence | None = None) -> None:
@@ -346,20 +351,21 @@ class Optimizer:
         pairs_g, pairs_v, missing = [], [], []
         for g, v in zip(grads, variables):
             if id(v) not in index:
-                raise ValueError(f"{self.name} was built for other variables; unknown variable "
-                                 f"{getattr(v, 'name', None) or v!r}. Create a new optimizer "
-                                 "for a new set of variables.")
+                raise ValueError(tr("{name} was built for other variables; unknown variable "
+                                    "{value!r}. Create a new optimizer for a new set of "
+                                    "variables.", name=self.name,
+                                    value=getattr(v, 'name', None) or v))
             if g is None:
                 missing.append(getattr(v, "name", None) or f"variable {index[id(v)]}")
             else:
                 pairs_g.append(as_gradient(g, v.data))
                 pairs_v.append(v)
         if not pairs_g:
-            raise ValueError(f"{self.name}: no gradients provided for any variable "
-                             "(every gradient is None)")
+            raise ValueError(tr("{name}: no gradients provided for any variable (every "
+                                "gradient is None)", name=self.name))
         if missing:
-            warnings.warn(f"Gradients do not exist for variables {missing}; they are not "
-                          "updated this step", stacklevel=2)
+            warnings.warn(tr("Gradients do not exist for variables {missing}; they are not "
+                             "updated this step", missing=missing), stacklevel=2)
         grads, variables = pairs_g, pairs_v
         if self.loss_scale_factor is not None:
             scale = self.loss_scale_factor
@@ -405,7 +411,7 @@ class Optimizer:
     def update_step(self, grad: np.ndarray, variable, learning_rate) -> None:
         """Update ``variable.data`` (and this variable's state) in place. ``grad`` must not be
         modified: it can be another tensor's ``.grad``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement update_step")
+        raise NotImplementedError(tr("{cls} must implement update_step", cls=type(self).__name__))
 
     # ----- moving average of the weights -----
 
@@ -427,8 +433,9 @@ class Optimizer:
         if not self.use_ema:
             return
         if len(variables) != len(self._averages):
-            raise ValueError(f"{self.name} holds {len(self._averages)} moving averages, "
-                             f"received {len(variables)} variables")
+            raise ValueError(tr("{name} holds {n_items} moving averages, received "
+                                "{n_variables} variables", name=self.name,
+                                n_items=len(self._averages), n_variables=len(variables)))
         for variable, average in zip(variables, self._averages):
             variable.data[...] = average
 
@@ -463,19 +470,20 @@ class Optimizer:
         """Restore :meth:`get_state`; builds on ``variables`` first if not built yet."""
         if not self.built:
             if variables is None:
-                raise ValueError(f"{self.name} is not built: pass the variables to set_state, "
-                                 "or apply the optimizer once first")
+                raise ValueError(tr("{name} is not built: pass the variables to set_state, or "
+                                    "apply the optimizer once first", name=self.name))
             self.build(variables)
         missing = sorted(set(self._state) - set(state))
         unknown = sorted(set(state) - set(self._state) - {"iterations", "learning_rate"})
         if missing or unknown:
-            raise ValueError(f"{self.name}: the saved state does not match this optimizer; "
-                             f"missing keys {missing}, unexpected keys {unknown}")
+            raise ValueError(tr("{name}: the saved state does not match this optimizer; "
+                                "missing keys {missing}, unexpected keys {unknown}",
+                                name=self.name, missing=missing, unknown=unknown))
         for key, array in self._state.items():
             value = np.asarray(state[key])
             if value.shape != array.shape:
-                raise ValueError(f"{self.name}: state {key!r} has shape {array.shape}, "
-                                 f"received {value.shape}")
+                raise ValueError(tr("{name}: state {key!r} has shape {shape}, received {shape2}",
+                                    name=self.name, key=key, shape=array.shape, shape2=value.shape))
             array[...] = value
         self._iterations = int(state["iterations"])
         if "learning_rate" in state and isinstance(self._learning_rate, Variable):

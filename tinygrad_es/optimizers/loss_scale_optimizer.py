@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_es import config
 from tinygrad_es.optimizers.base import Optimizer, check_number
+from tinygrad_es.i18n import tr
 
 _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
                   "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
@@ -59,22 +60,25 @@ class LossScaleOptimizer(Optimizer):
     def __init__(self, inner_optimizer: Optimizer, initial_scale: float = 2.0 ** 15,
                  dynamic_growth_steps: int = 2000, name: str | None = None, **kwargs):
         if not kwargs.pop("dynamic", True):
-            raise ValueError("LossScaleOptimizer no longer supports `dynamic=False`. Instead, "
-                             "set `loss_scale_factor` directly on the `inner_optimizer`.")
+            raise ValueError(tr("LossScaleOptimizer no longer supports `dynamic=False`. "
+                                "Instead, set `loss_scale_factor` directly on the "
+                                "`inner_optimizer`."))
         for key, default in _BASE_DEFAULTS.items():  # Keras's old configs list the defaults
             if key in kwargs and kwargs.pop(key) != default:
-                raise ValueError(f"LossScaleOptimizer does not support `{key}`. Instead, set "
-                                 f"`{key}` on the `inner_optimizer`.")
+                raise ValueError(tr("LossScaleOptimizer does not support `{key}`. Instead, set "
+                                    "`{key}` on the `inner_optimizer`.", key=key))
         if kwargs:
-            raise ValueError(f"LossScaleOptimizer does not support arguments: {sorted(kwargs)}")
+            raise ValueError(tr("LossScaleOptimizer does not support arguments: {kwargs}",
+                                kwargs=sorted(kwargs)))
         if not isinstance(inner_optimizer, Optimizer):
-            raise TypeError("LossScaleOptimizer: `inner_optimizer` must be an Optimizer, "
-                            f"received {inner_optimizer!r}")
+            raise TypeError(tr("LossScaleOptimizer: `inner_optimizer` must be an Optimizer, "
+                               "received {inner_optimizer!r}", inner_optimizer=inner_optimizer))
         check_number("initial_scale", initial_scale, 0.0, low_open=True)
         if isinstance(dynamic_growth_steps, bool) or not isinstance(
                 dynamic_growth_steps, numbers.Integral) or dynamic_growth_steps < 1:
-            raise ValueError("LossScaleOptimizer: `dynamic_growth_steps` must be an integer >= "
-                             f"1, received dynamic_growth_steps={dynamic_growth_steps!r}")
+            raise ValueError(tr("LossScaleOptimizer: `dynamic_growth_steps` must be an integer "
+                                ">= 1, received dynamic_growth_steps={dynamic_growth_steps!r}",
+                                dynamic_growth_steps=dynamic_growth_steps))
         super().__init__(0.0, name=name)
         self.inner_optimizer = inner_optimizer
         self.initial_scale = initial_scale
@@ -166,11 +170,13 @@ class LossScaleOptimizer(Optimizer):
     def set_state(self, state, variables: Sequence | None = None) -> None:
         if not self.built:
             if variables is None:
-                raise ValueError(f"{self.name} is not built: pass the variables to set_state")
+                raise ValueError(tr("{name} is not built: pass the variables to set_state",
+                                    name=self.name))
             self.build(variables)
         missing = sorted({"step_counter", "dynamic_scale"} - set(state))
         if missing:
-            raise ValueError(f"{self.name}: the saved state has no {missing}")
+            raise ValueError(tr("{name}: the saved state has no {missing}", name=self.name,
+                                missing=missing))
         inner = {k[len("inner/"):]: v for k, v in state.items() if k.startswith("inner/")}
         inner.update({k: state[k] for k in ("iterations", "learning_rate") if k in state})
         self.inner_optimizer.set_state(inner, variables)

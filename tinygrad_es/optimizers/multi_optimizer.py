@@ -13,14 +13,16 @@ from tinygrad_es import config
 from tinygrad_es.optimizers.base import Optimizer
 from tinygrad_es.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from tinygrad_es.optimizers.muon import variable_path
+from tinygrad_es.i18n import tr
 
 
 def _check_inner(optimizer, where: str) -> None:
     if not isinstance(optimizer, Optimizer):
-        raise ValueError(f"{where}: expected an Optimizer instance, received {optimizer!r}")
+        raise ValueError(tr("{where}: expected an Optimizer instance, received {optimizer!r}",
+                            where=where, optimizer=optimizer))
     if isinstance(optimizer, (LossScaleOptimizer, MultiOptimizer)):
-        raise ValueError(f"{where}: a {type(optimizer).__name__} cannot be used inside a "
-                         "MultiOptimizer (wrap the MultiOptimizer instead)")
+        raise ValueError(tr("{where}: a {cls} cannot be used inside a MultiOptimizer (wrap the "
+                            "MultiOptimizer instead)", where=where, cls=type(optimizer).__name__))
 
 
 class OptimizerMap(MutableMapping):
@@ -45,11 +47,12 @@ class OptimizerMap(MutableMapping):
 
     def __init__(self, default_optimizer: Optimizer, optimizer_map: dict | None = None):
         if not isinstance(default_optimizer, Optimizer):
-            raise TypeError("OptimizerMap: default_optimizer must be an Optimizer instance, "
-                            f"received {default_optimizer!r}")
+            raise TypeError(tr("OptimizerMap: default_optimizer must be an Optimizer instance, "
+                               "received {default_optimizer!r}",
+                               default_optimizer=default_optimizer))
         if optimizer_map is not None and not isinstance(optimizer_map, dict):
-            raise TypeError(f"OptimizerMap: optimizer_map must be a dict, received "
-                            f"{optimizer_map!r}")
+            raise TypeError(tr("OptimizerMap: optimizer_map must be a dict, received "
+                               "{optimizer_map!r}", optimizer_map=optimizer_map))
         self._default_optimizer = default_optimizer
         self._optimizer_map: dict[str, Optimizer] = {}
         for key, optimizer in (optimizer_map or {}).items():
@@ -64,16 +67,17 @@ class OptimizerMap(MutableMapping):
             return self._optimizer_map[key]
         matches = [p for p in self._optimizer_map if re.fullmatch(p, key)]
         if len(matches) > 1:
-            raise ValueError(f"Multiple optimizers assigned to variable {key!r}: patterns "
-                             f"{matches} all match")
+            raise ValueError(tr("Multiple optimizers assigned to variable {key!r}: patterns "
+                                "{matches} all match", key=key, matches=matches))
         return self._optimizer_map[matches[0]] if matches else self._default_optimizer
 
     def __setitem__(self, key: str, optimizer: Optimizer) -> None:
         if not isinstance(key, str):
-            raise ValueError(f"OptimizerMap: a key must be a string, received {key!r}")
+            raise ValueError(tr("OptimizerMap: a key must be a string, received {key!r}", key=key))
         if key in self._optimizer_map:
-            raise ValueError(f"{key!r} already exists in the OptimizerMap with value "
-                             f"{self._optimizer_map[key]}; keys must not repeat")
+            raise ValueError(tr("{key!r} already exists in the OptimizerMap with value "
+                                "{optimizer_map}; keys must not repeat", key=key,
+                                optimizer_map=self._optimizer_map[key]))
         _check_inner(optimizer, f"OptimizerMap[{key!r}]")
         self._optimizer_map[key] = optimizer
 
@@ -134,8 +138,9 @@ class MultiOptimizer(Optimizer):
     def __init__(self, optimizer_map: OptimizerMap | Callable, loss_scale_factor=None,
                  name: str | None = None):
         if not callable(optimizer_map):
-            raise TypeError("MultiOptimizer: optimizer_map must be an OptimizerMap or a "
-                            f"function variable -> Optimizer, received {optimizer_map!r}")
+            raise TypeError(tr("MultiOptimizer: optimizer_map must be an OptimizerMap or a "
+                               "function variable -> Optimizer, received {optimizer_map!r}",
+                               optimizer_map=optimizer_map))
         super().__init__(0.0, loss_scale_factor=loss_scale_factor, name=name)
         self._optimizer_map = optimizer_map
         self._placeholder_dtype = np.dtype(config.floatx())
@@ -156,14 +161,15 @@ class MultiOptimizer(Optimizer):
 
     @property
     def learning_rate(self):
-        raise AttributeError("Learning rate cannot be accessed on a MultiOptimizer. Access the "
-                             "learning rate on the individual sub-optimizers (.optimizers).")
+        raise AttributeError(tr("Learning rate cannot be accessed on a MultiOptimizer. Access "
+                                "the learning rate on the individual sub-optimizers "
+                                "(.optimizers)."))
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
         if "_inner_optimizers" in self.__dict__:  # else: Optimizer.__init__'s placeholder
-            raise AttributeError("Learning rate cannot be set on a MultiOptimizer. Set it on the "
-                                 "individual sub-optimizers (.optimizers).")
+            raise AttributeError(tr("Learning rate cannot be set on a MultiOptimizer. Set it "
+                                    "on the individual sub-optimizers (.optimizers)."))
 
     @property
     def loss_scale_factor(self):
@@ -184,7 +190,8 @@ class MultiOptimizer(Optimizer):
 
     def slots(self, variable) -> dict:
         if not self.built or id(variable) not in self._owner_index:
-            raise ValueError(f"{self.name} has no state for this variable (built={self.built})")
+            raise ValueError(tr("{name} has no state for this variable (built={built})",
+                                name=self.name, built=self.built))
         return self._owner(variable).slots(variable)
 
     # ----- build and apply -----
@@ -219,8 +226,8 @@ class MultiOptimizer(Optimizer):
         groups: list[tuple[list, list]] = [([], []) for _ in self._inner_optimizers]
         for g, v in zip(grads, variables):
             if id(v) not in self._owner_index:
-                raise ValueError(f"{self.name} was built for other variables; unknown variable "
-                                 f"{variable_path(v) or v!r}")
+                raise ValueError(tr("{name} was built for other variables; unknown variable "
+                                    "{value!r}", name=self.name, value=variable_path(v) or v))
             group = groups[self._owner_index[id(v)]]
             group[0].append(g)
             group[1].append(v)
@@ -257,7 +264,8 @@ class MultiOptimizer(Optimizer):
     def set_state(self, state, variables: Sequence | None = None) -> None:
         if not self.built:
             if variables is None:
-                raise ValueError(f"{self.name} is not built: pass the variables to set_state")
+                raise ValueError(tr("{name} is not built: pass the variables to set_state",
+                                    name=self.name))
             self.build(variables)
         for k, opt in enumerate(self._inner_optimizers):
             prefix = f"optimizers/{k}/"
@@ -265,8 +273,9 @@ class MultiOptimizer(Optimizer):
             if opt.built:
                 opt.set_state(sub)
             elif sub:
-                raise ValueError(f"{self.name}: the saved state has entries for optimizer {k} "
-                                 f"({type(opt).__name__}), which updates no variable here")
+                raise ValueError(tr("{name}: the saved state has entries for optimizer {k} "
+                                    "({cls}), which updates no variable here", name=self.name, k=k,
+                                    cls=type(opt).__name__))
         self._iterations = int(state["iterations"])
 
     def get_config(self) -> dict:
@@ -289,8 +298,9 @@ class MultiOptimizer(Optimizer):
             name = spec.get("config")
             optimizer_map = (custom_objects or {}).get(name)
             if optimizer_map is None:
-                raise ValueError(f"MultiOptimizer: the optimizer_map is the function {name!r}; "
-                                 "pass it in custom_objects={name: function} to load it")
+                raise ValueError(tr("MultiOptimizer: the optimizer_map is the function "
+                                    "{name!r}; pass it in custom_objects={{name: function}} to "
+                                    "load it", name=name))
         else:
             optimizer_map = spec
         return cls(optimizer_map, **config)

@@ -9,6 +9,7 @@ import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
 from tinygrad_es.tfcast import tf_constant
+from tinygrad_es.i18n import tr
 
 
 def variable_path(variable) -> str:
@@ -80,8 +81,9 @@ class Muon(Optimizer):
         self.epsilon = check_number("epsilon", epsilon, 0.0)
         if isinstance(exclude_layers, str) or not all(
                 isinstance(k, str) for k in exclude_layers or ()):
-            raise TypeError("Muon: `exclude_layers` must be a list of strings (regular "
-                            f"expressions), received exclude_layers={exclude_layers!r}")
+            raise TypeError(tr("Muon: `exclude_layers` must be a list of strings (regular "
+                               "expressions), received exclude_layers={exclude_layers!r}",
+                               exclude_layers=exclude_layers))
         self.exclude_layers = list(exclude_layers or [])
         self.exclude_embeddings = bool(exclude_embeddings)
         self.muon_a = check_number("muon_a", muon_a)
@@ -92,8 +94,8 @@ class Muon(Optimizer):
         self.momentum = check_number("momentum", momentum, 0.0, 1.0, high_open=True)
         if (isinstance(ns_steps, bool) or not isinstance(ns_steps, (int, np.integer))
                 or ns_steps < 0):
-            raise ValueError(f"Muon: `ns_steps` must be an integer >= 0, received "
-                             f"ns_steps={ns_steps!r}")
+            raise ValueError(tr("Muon: `ns_steps` must be an integer >= 0, received "
+                                "ns_steps={ns_steps!r}", ns_steps=ns_steps))
         self.ns_steps = int(ns_steps)
         self.nesterov = bool(nesterov)
         self.rms_rate = None if rms_rate is None else check_number("rms_rate", rms_rate, 0.0)

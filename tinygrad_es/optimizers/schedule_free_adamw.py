@@ -9,6 +9,7 @@ import numpy as np
 
 from tinygrad_es.optimizers.base import Optimizer, check_number
 from tinygrad_es.tfcast import tf_constant
+from tinygrad_es.i18n import tr
 
 
 class ScheduleFreeAdamW(Optimizer):
@@ -53,8 +54,9 @@ class ScheduleFreeAdamW(Optimizer):
         self.epsilon = check_number("epsilon", epsilon, 0.0)
         if (isinstance(warmup_steps, bool) or not isinstance(warmup_steps, numbers.Integral)
                 or warmup_steps < 0):
-            raise ValueError("ScheduleFreeAdamW: `warmup_steps` must be an integer >= 0, "
-                             f"received warmup_steps={warmup_steps!r}")
+            raise ValueError(tr("ScheduleFreeAdamW: `warmup_steps` must be an integer >= 0, "
+                                "received warmup_steps={warmup_steps!r}",
+                                warmup_steps=warmup_steps))
         self.warmup_steps = int(warmup_steps)
 
     def build(self, variables):

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es.tfcast import tf_constant
+from tinygrad_es.i18n import tr
 
 # NOTE: each hyperparameter reaches the arithmetic through tf_constant: a Python float goes
 # through float32, even in float64 mode, as Keras's ops.cast (keras-semantics.md section 8.2).
@@ -71,9 +72,9 @@ def _libm_float32() -> dict:
             functions[name] = np.frompyfunc(fn, n_args, 1)
         return functions
     except (OSError, AttributeError) as err:
-        warnings.warn(f"the C library's cosf/logf/powf could not be loaded ({err}): float32 "
-                      "learning-rate schedules use numpy's, which may differ from TensorFlow's "
-                      "in the last bit", RuntimeWarning, stacklevel=3)
+        warnings.warn(tr("the C library's cosf/logf/powf could not be loaded ({err}): float32 "
+                         "learning-rate schedules use numpy's, which may differ from "
+                         "TensorFlow's in the last bit", err=err), RuntimeWarning, stacklevel=3)
         return {}
 
 
@@ -121,7 +122,8 @@ _pow = _c_library_math("pow", np.power)
 
 def _check_positive(name: str, value: Any) -> None:
     if value <= 0:
-        raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value}")
+        raise ValueError(tr("Argument `{name}` must be > 0. Received: {name}={value}", name=name,
+                            value=value))
 
 
 class LearningRateSchedule:
@@ -138,12 +140,14 @@ class LearningRateSchedule:
 
     def __call__(self, step):
         raise NotImplementedError(
-            f"Learning rate schedule '{type(self).__name__}' must override `__call__(self, step)`."
+            tr("Learning rate schedule '{cls}' must override `__call__(self, step)`.",
+               cls=type(self).__name__)
         )
 
     def get_config(self) -> dict:
         raise NotImplementedError(
-            f"Learning rate schedule '{type(self).__name__}' must override `get_config()`."
+            tr("Learning rate schedule '{cls}' must override `get_config()`.",
+               cls=type(self).__name__)
         )
 
     @classmethod
@@ -233,9 +237,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
             raise ValueError(
-                "The length of boundaries should be 1 less than the length of values. "
-                f"Received: boundaries={boundaries} of length {len(boundaries)}, and "
-                f"values={values} of length {len(values)}."
+                tr("The length of boundaries should be 1 less than the length of values. "
+                   "Received: boundaries={boundaries} of length {n_boundaries}, and "
+                   "values={values} of length {n_values}.", boundaries=boundaries,
+                   n_boundaries=len(boundaries), values=values, n_values=len(values))
             )
         self.boundaries = boundaries
         self.values = values
@@ -420,5 +425,6 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRat
     known = {**_SCHEDULES, **(custom_objects or {})}
     name = config.get("class_name")
     if name not in known:
-        raise ValueError(f"Unknown learning rate schedule {name!r}; known: {sorted(known)}")
+        raise ValueError(tr("Unknown learning rate schedule {name!r}; known: {known}", name=name,
+                            known=sorted(known)))
     return known[name].from_config(dict(config.get("config", {})))

@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tinygrad_es.i18n import tr
+
 __all__ = ["Variable", "BoundVariable"]
 
 
@@ -39,7 +41,8 @@ class Variable:
         dtype: Its dtype, e.g. ``"float32"`` or ``"int64"``; writes are rounded to it.
         name: Keras's short name, e.g. ``"learning_rate"``.
         path: Keras's path, e.g. ``"adam/learning_rate"``.
-        read_only: If set, ``assign`` raises an AttributeError with this message: Keras returns
+        read_only: If set, ``assign`` raises an AttributeError with this message (a text
+            marked with ``N_``, or ``(template, fields)``; translated when raised): Keras returns
             a tensor, which has no ``assign``, for a scheduled learning rate.
 
     Example:
@@ -56,7 +59,7 @@ class Variable:
     trainable = False
 
     def __init__(self, value: Any, dtype: Any, name: str = "variable", path: str | None = None,
-                 read_only: str | None = None):
+                 read_only: str | tuple[str, dict] | None = None):
         self.name = name
         self.path = path or name
         self._dtype = np.dtype(dtype)
@@ -91,7 +94,10 @@ class Variable:
     def assign(self, value: Any) -> np.generic:
         """Write ``value`` (rounded to ``dtype``) and return the new value."""
         if self._read_only is not None:
-            raise AttributeError(self._read_only)
+            # the message: a text marked with N_, or (template, fields), translated only here
+            message, fields = (self._read_only if isinstance(self._read_only, tuple)
+                               else (self._read_only, {}))
+            raise AttributeError(tr(message, **fields))
         self._write(value)
         return self.numpy()
 
@@ -115,8 +121,8 @@ class Variable:
         return np.asarray(self._read(), dtype=self._dtype if dtype is None else dtype)
 
     def __bool__(self) -> bool:
-        raise TypeError("A Keras Variable cannot be used as a boolean (as in Keras): compare it, "
-                        "e.g. `float(opt.learning_rate) > 0`")
+        raise TypeError(tr("A Keras Variable cannot be used as a boolean (as in Keras): "
+                           "compare it, e.g. `float(opt.learning_rate) > 0`"))
 
     def __format__(self, spec: str) -> str:
         return format(self.numpy().item(), spec)
@@ -181,7 +187,7 @@ class BoundVariable(Variable):
 
     def __init__(self, get: Callable[[], Any], set: Callable[[Any], None] | None, dtype: Any,
                  name: str = "variable", path: str | None = None,
-                 read_only: str | None = None):
+                 read_only: str | tuple[str, dict] | None = None):
         self._get, self._set = get, set
         self.name, self.path = name, path or name
         self._dtype = np.dtype(dtype)

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from tinygrad_es.tensor import Tensor
+from tinygrad_es.i18n import tr
 
 # Arrays with at most this many entries are printed in full; larger ones are summarised.
 SMALL = 4
@@ -28,7 +29,7 @@ def walk(root: Tensor) -> list[Tensor]:
     Iterative, like the engine's ``toposort``, so deep graphs do not hit the recursion limit.
     """
     if not isinstance(root, Tensor):
-        raise TypeError(f"expected a Tensor, received {type(root).__name__}")
+        raise TypeError(tr("expected a Tensor, received {cls}", cls=type(root).__name__))
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -61,8 +62,8 @@ def resolve_names(nodes: list[Tensor], names: Mapping[Any, str] | None,
         elif isinstance(key, str):
             by_name[key] = str(value)
         else:
-            raise TypeError(f"names keys must be Tensors or tensor names (str), received "
-                            f"{type(key).__name__} {key!r}")
+            raise TypeError(tr("names keys must be Tensors or tensor names (str), received "
+                               "{cls} {key!r}", cls=type(key).__name__, key=key))
     out: dict[int, str] = {}
     counter = 0
     for t in nodes:
@@ -139,10 +140,11 @@ def summary(a: np.ndarray, digits: int = 4) -> str:
     if a.size <= SMALL:
         return values(a, digits)
     if a.size == 0:
-        return "empty"
-    return f"mean {fmt(a.mean(), digits)}, norm {fmt(np.linalg.norm(a.astype(np.float64)), digits)}"
+        return tr("empty")
+    return tr("mean {mean}, norm {norm}", mean=fmt(a.mean(), digits),
+              norm=fmt(np.linalg.norm(a.astype(np.float64)), digits))
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
     """``"(3, 4)"``, ``"(3,)"``, or ``"scalar"`` for shape ()."""
-    return "scalar" if shape == () else str(tuple(shape))
+    return tr("scalar") if shape == () else str(tuple(shape))

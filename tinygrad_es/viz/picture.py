@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from tinygrad_es.i18n import tr
+
 __all__ = ["GraphPicture", "ENGINES", "dot_program"]
 
 ENGINES = ("auto", "graphviz", "matplotlib")
@@ -47,7 +49,8 @@ class GraphPicture:
 
     def __init__(self, spec: Any, engine: str = "auto"):
         if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, received {engine!r}")
+            raise ValueError(tr("engine must be one of {ENGINES}, received {engine!r}",
+                                ENGINES=ENGINES, engine=engine))
         self._spec = spec
         self._engine = engine
         self._cache: dict[str, bytes] = {}
@@ -86,7 +89,8 @@ class GraphPicture:
     def pipe(self, format: str = "png") -> bytes:  # noqa: A002 (graphviz's own argument name)
         """The picture's bytes in ``format`` (``"png"``, ``"svg"``, ``"pdf"``)."""
         if format not in _FORMATS:
-            raise ValueError(f"format must be one of {_FORMATS}, received {format!r}")
+            raise ValueError(tr("format must be one of {FORMATS}, received {format!r}",
+                                FORMATS=_FORMATS, format=format))
         if format not in self._cache:
             self._cache[format] = (self._dot_bytes(format) if self.engine == "graphviz"
                                    else self._mpl_bytes(format))
@@ -121,14 +125,15 @@ class GraphPicture:
     def _dot_bytes(self, format: str) -> bytes:  # noqa: A002
         program = dot_program()
         if program is None:
-            raise RuntimeError("engine='graphviz' needs Graphviz's `dot` program, which is not "
-                               "installed (apt-get install graphviz, brew install graphviz); "
-                               "engine='auto' or 'matplotlib' draws without it")
+            raise RuntimeError(tr("engine='graphviz' needs Graphviz's `dot` program, which is "
+                                  "not installed (apt-get install graphviz, brew install "
+                                  "graphviz); engine='auto' or 'matplotlib' draws without it"))
         done = subprocess.run([program, f"-T{format}"], input=self.source.encode("utf-8"),
                               capture_output=True)
         if done.returncode != 0:
-            raise RuntimeError(f"`dot -T{format}` failed (exit {done.returncode}): "
-                               f"{done.stderr.decode(errors='replace').strip()}")
+            raise RuntimeError(tr("`dot -T{format}` failed (exit {returncode}): {stderr}",
+                                  format=format, returncode=done.returncode,
+                                  stderr=done.stderr.decode(errors='replace').strip()))
         return done.stdout
 
     def _mpl_bytes(self, format: str) -> bytes:  # noqa: A002
