@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             parser = build_parser()
             args = parser.parse_args(argv)
             if not getattr(args, "func", None):
-                parser.error(tr("choose a COMMAND: demo, train, compare, graph, explain or "
-                                "paths"))
+                parser.error(tr("choose a COMMAND: demo, train, compare, graph, explain, paths "
+                                "or check"))
         args.lang = i18n.language()  # the commands' own --lang: the same switch
         return args.func(args)
     except BrokenPipeError:  # e.g. `tinygrad-es explain | head`: stop quietly
