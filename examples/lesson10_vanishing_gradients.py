@@ -136,9 +136,11 @@ if __name__ == "__main__":
     import matplotlib
 
     matplotlib.use("Agg")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson10_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="320 images, 3 epochs (tests)")
-    parser.add_argument("--lang", choices=("en", "es"), help="language of the pictures")
+    parser = argparse.ArgumentParser(
+        description=tr("Lesson 10: watching the "
+                       "gradients during training"))
+    parser.add_argument("--out", default="lesson10_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true", help=tr("320 images, 3 epochs (tests)"))
+    parser.add_argument("--lang", choices=("en", "es"), help=tr("language of the pictures"))
     args = parser.parse_args()
     main(args.out, quick=args.quick, lang=args.lang)

@@ -110,8 +110,8 @@ def main(out_dir: str | Path = "lesson1_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson1_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="smaller pictures")
+    parser = argparse.ArgumentParser(description=tr("Lesson 1: momentum on f(x) = x²"))
+    parser.add_argument("--out", default="lesson1_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true", help=tr("smaller pictures"))
     args = parser.parse_args()
     main(args.out, quick=args.quick)

@@ -186,11 +186,13 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson3_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="5 epochs, smaller pictures")
-    parser.add_argument("--no-keras", action="store_true", help="skip TensorFlow")
+    parser = argparse.ArgumentParser(
+        description=tr("Lesson 3: the course's network on iris "
+                       "— finite differences, backprop and Keras"))
+    parser.add_argument("--out", default="lesson3_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true", help=tr("5 epochs, smaller pictures"))
+    parser.add_argument("--no-keras", action="store_true", help=tr("skip TensorFlow"))
     parser.add_argument("--seed", type=int, default=None,
-                        help="draw other starting weights (default: the course's)")
+                        help=tr("draw other starting weights (default: the course's)"))
     args = parser.parse_args()
     main(args.out, quick=args.quick, use_keras=False if args.no_keras else None, seed=args.seed)

@@ -134,10 +134,12 @@ def main(out_dir: str | Path = "lesson4_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson4_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="course surface, 30 steps")
+    parser = argparse.ArgumentParser(
+        description=tr("Lesson 4: the course's eight optimizers "
+                       "racing on 2-D loss surfaces"))
+    parser.add_argument("--out", default="lesson4_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true", help=tr("course surface, 30 steps"))
     parser.add_argument("--surface", action="append", choices=sorted(surfaces.PATHS),
-                        help="a surface to draw (repeatable; default all)")
+                        help=tr("a surface to draw (repeatable; default all)"))
     args = parser.parse_args()
     main(args.out, quick=args.quick, surface_names=args.surface)

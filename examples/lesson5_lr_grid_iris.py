@@ -159,12 +159,15 @@ def main(out_dir: str | Path = "lesson5_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson5_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="2 optimizers × 2 rates, few epochs")
+    parser = argparse.ArgumentParser(
+        description=tr("Lesson 5: optimizers × learning rates "
+                       "on iris (exercises 5A and 5B)"))
+    parser.add_argument("--out", default="lesson5_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true",
+                            help=tr("2 optimizers × 2 rates, few epochs"))
     parser.add_argument("--exercise", action="append", choices=sorted(EXERCISES),
-                        help="an exercise to run (repeatable; default all)")
-    parser.add_argument("--epochs", type=int, help="epochs per run (default the course's)")
+                        help=tr("an exercise to run (repeatable; default all)"))
+    parser.add_argument("--epochs", type=int, help=tr("epochs per run (default the course's)"))
     args = parser.parse_args()
     main(args.out, quick=args.quick, exercises=args.exercise or tuple(EXERCISES),
          epochs=args.epochs)

@@ -97,12 +97,15 @@ def main(out_dir: str | Path = "lesson6_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson6_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="320 images, 2 × 2 runs, few epochs")
+    parser = argparse.ArgumentParser(
+        description=tr("Lesson 6: optimizers × learning rates "
+                       "on digits (exercises 6A, 6B and 6C)"))
+    parser.add_argument("--out", default="lesson6_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true",
+                            help=tr("320 images, 2 × 2 runs, few epochs"))
     parser.add_argument("--exercise", action="append", choices=sorted(EXERCISES),
-                        help="an exercise to run (repeatable; default all)")
-    parser.add_argument("--epochs", type=int, help="epochs per run (default the course's)")
+                        help=tr("an exercise to run (repeatable; default all)"))
+    parser.add_argument("--epochs", type=int, help=tr("epochs per run (default the course's)"))
     args = parser.parse_args()
     main(args.out, quick=args.quick, exercises=args.exercise or tuple(EXERCISES),
          epochs=args.epochs)

@@ -100,8 +100,10 @@ def main(out_dir: str | Path = "lesson7_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson7_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="coarser, smaller picture")
+    parser = argparse.ArgumentParser(
+        description=tr("Lesson 7: momentum on a cubic surface, "
+                       "with a stopping tolerance"))
+    parser.add_argument("--out", default="lesson7_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true", help=tr("coarser, smaller picture"))
     args = parser.parse_args()
     main(args.out, quick=args.quick)

@@ -75,8 +75,10 @@ def main(out_dir: str | Path = "lesson8_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson8_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="15 epochs")
+    parser = argparse.ArgumentParser(
+        description=tr("Lesson 8: a binary classifier the "
+                       "Keras way, with a validation split"))
+    parser.add_argument("--out", default="lesson8_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true", help=tr("15 epochs"))
     args = parser.parse_args()
     main(args.out, quick=args.quick)

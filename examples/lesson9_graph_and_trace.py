@@ -92,8 +92,10 @@ def main(out_dir: str | Path = "lesson9_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="lesson9_output", help="folder for the pictures")
-    parser.add_argument("--quick", action="store_true", help="no difference (already fast)")
+    parser = argparse.ArgumentParser(
+        description=tr("Lesson 9: the computation graph and "
+                       "the backward pass, step by step"))
+    parser.add_argument("--out", default="lesson9_output", help=tr("folder for the pictures"))
+    parser.add_argument("--quick", action="store_true", help=tr("no difference (already fast)"))
     args = parser.parse_args()
     main(args.out, quick=args.quick)
