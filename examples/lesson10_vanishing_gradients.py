@@ -27,7 +27,7 @@ import tinygrad_es as keras
 from tinygrad_es import course
 from tinygrad_es.callbacks import GradientMonitor, WeightPath
 from tinygrad_es.datasets import load_digits
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 from tinygrad_es.viz.gradient_plots import plot_gradient_norms
 from tinygrad_es.viz.weight_surface import COURSE_WEIGHTS, plot_weight_surface
 
@@ -133,14 +133,15 @@ def main(out_dir: str | Path = "lesson10_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    import matplotlib
+    with argparse_speaks():  # argparse's own words in the current language too
+        import matplotlib
 
-    matplotlib.use("Agg")
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 10: watching the "
-                       "gradients during training"))
-    parser.add_argument("--out", default="lesson10_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true", help=tr("320 images, 3 epochs (tests)"))
-    parser.add_argument("--lang", choices=("en", "es"), help=tr("language of the pictures"))
-    args = parser.parse_args()
+        matplotlib.use("Agg")
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 10: watching the "
+                           "gradients during training"))
+        parser.add_argument("--out", default="lesson10_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true", help=tr("320 images, 3 epochs (tests)"))
+        parser.add_argument("--lang", choices=("en", "es"), help=tr("language of the pictures"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick, lang=args.lang)

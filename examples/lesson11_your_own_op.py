@@ -24,7 +24,7 @@ import numpy as np
 from tinygrad_es import Tensor
 from tinygrad_es.autograd import Function
 from tinygrad_es.gradcheck import GradcheckError, gradcheck
-from tinygrad_es.i18n import language, set_language, tr
+from tinygrad_es.i18n import argparse_speaks, language, set_language, tr
 from tinygrad_es.viz import trace_backward
 
 
@@ -107,7 +107,10 @@ def main(lang: str | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=tr("Lesson 11: your own op, checked by gradcheck"))
-    parser.add_argument("--lang", choices=("en", "es"), help=tr("language of the reports"))
-    args = parser.parse_args()
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 11: your own op, checked by gradcheck"))
+        parser.add_argument("--lang", choices=("en", "es"),
+                            help=tr("language of the reports"))
+        args = parser.parse_args()
     main(lang=args.lang)

@@ -26,7 +26,7 @@ import numpy as np
 
 from tinygrad_es import Tensor
 from tinygrad_es.optimizers import SGD
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 
 X0 = 1.0
 LEARNING_RATE = 0.1
@@ -110,8 +110,9 @@ def main(out_dir: str | Path = "lesson1_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=tr("Lesson 1: momentum on f(x) = x²"))
-    parser.add_argument("--out", default="lesson1_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true", help=tr("smaller pictures"))
-    args = parser.parse_args()
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(description=tr("Lesson 1: momentum on f(x) = x²"))
+        parser.add_argument("--out", default="lesson1_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true", help=tr("smaller pictures"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick)

@@ -23,7 +23,7 @@ import numpy as np
 
 import tinygrad_es as keras
 from tinygrad_es import Tensor
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 
 N, BATCH_SIZE, LEARNING_RATE, EPOCHS, SEED = 20, 10, 0.1, 10, 42
 
@@ -124,10 +124,11 @@ def main(out_dir: str | Path = "lesson2_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 2: mini-batch gradient "
-                       "descent on a line"))
-    parser.add_argument("--out", default="lesson2_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true", help=tr("smaller pictures"))
-    args = parser.parse_args()
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 2: mini-batch gradient "
+                           "descent on a line"))
+        parser.add_argument("--out", default="lesson2_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true", help=tr("smaller pictures"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick)

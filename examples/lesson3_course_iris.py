@@ -32,7 +32,7 @@ import numpy as np
 import tinygrad_es as ours
 from tinygrad_es import Tensor, course
 from tinygrad_es.viz.plots import plot_loss_along_weights
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 
 
 
@@ -186,13 +186,14 @@ def main(out_dir: str | Path = "lesson3_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 3: the course's network on iris "
-                       "— finite differences, backprop and Keras"))
-    parser.add_argument("--out", default="lesson3_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true", help=tr("5 epochs, smaller pictures"))
-    parser.add_argument("--no-keras", action="store_true", help=tr("skip TensorFlow"))
-    parser.add_argument("--seed", type=int, default=None,
-                        help=tr("draw other starting weights (default: the course's)"))
-    args = parser.parse_args()
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 3: the course's network on iris "
+                           "— finite differences, backprop and Keras"))
+        parser.add_argument("--out", default="lesson3_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true", help=tr("5 epochs, smaller pictures"))
+        parser.add_argument("--no-keras", action="store_true", help=tr("skip TensorFlow"))
+        parser.add_argument("--seed", type=int, default=None,
+                            help=tr("draw other starting weights (default: the course's)"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick, use_keras=False if args.no_keras else None, seed=args.seed)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_es import Tensor, course, no_grad
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 from tinygrad_es.viz import surfaces
 from tinygrad_es.viz.paths import legend_below, path_end, path_legend
 from tinygrad_es.viz.plots import animate_paths, optimizer_path, plot_loss_surface
@@ -134,12 +134,13 @@ def main(out_dir: str | Path = "lesson4_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 4: the course's eight optimizers "
-                       "racing on 2-D loss surfaces"))
-    parser.add_argument("--out", default="lesson4_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true", help=tr("course surface, 30 steps"))
-    parser.add_argument("--surface", action="append", choices=sorted(surfaces.PATHS),
-                        help=tr("a surface to draw (repeatable; default all)"))
-    args = parser.parse_args()
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 4: the course's eight optimizers "
+                           "racing on 2-D loss surfaces"))
+        parser.add_argument("--out", default="lesson4_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true", help=tr("course surface, 30 steps"))
+        parser.add_argument("--surface", action="append", choices=sorted(surfaces.PATHS),
+                            help=tr("a surface to draw (repeatable; default all)"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick, surface_names=args.surface)

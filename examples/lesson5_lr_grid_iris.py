@@ -26,7 +26,7 @@ import tinygrad_es as keras
 from tinygrad_es import course
 from tinygrad_es.datasets import load_iris
 from tinygrad_es.viz.plots import plot_lr_grid
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamax", "nadam")
 LEARNING_RATES = (0.1, 0.01, 0.001, 0.0001)
@@ -159,15 +159,16 @@ def main(out_dir: str | Path = "lesson5_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 5: optimizers × learning rates "
-                       "on iris (exercises 5A and 5B)"))
-    parser.add_argument("--out", default="lesson5_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true",
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 5: optimizers × learning rates "
+                           "on iris (exercises 5A and 5B)"))
+        parser.add_argument("--out", default="lesson5_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true",
                             help=tr("2 optimizers × 2 rates, few epochs"))
-    parser.add_argument("--exercise", action="append", choices=sorted(EXERCISES),
-                        help=tr("an exercise to run (repeatable; default all)"))
-    parser.add_argument("--epochs", type=int, help=tr("epochs per run (default the course's)"))
-    args = parser.parse_args()
+        parser.add_argument("--exercise", action="append", choices=sorted(EXERCISES),
+                            help=tr("an exercise to run (repeatable; default all)"))
+        parser.add_argument("--epochs", type=int, help=tr("epochs per run (default the course's)"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick, exercises=args.exercise or tuple(EXERCISES),
          epochs=args.epochs)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # lesson 5 sits next t
 
 import tinygrad_es as keras  # noqa: E402
 from tinygrad_es.datasets import load_digits  # noqa: E402
-from tinygrad_es.i18n import tr  # noqa: E402
+from tinygrad_es.i18n import argparse_speaks, tr  # noqa: E402
 from lesson5_lr_grid_iris import OPTIMIZERS, draw, findings, run_grid  # noqa: E402
 
 LEARNING_RATES = (0.1, 0.01, 0.001, 0.0005)
@@ -97,15 +97,16 @@ def main(out_dir: str | Path = "lesson6_output", quick: bool = False,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 6: optimizers × learning rates "
-                       "on digits (exercises 6A, 6B and 6C)"))
-    parser.add_argument("--out", default="lesson6_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true",
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 6: optimizers × learning rates "
+                           "on digits (exercises 6A, 6B and 6C)"))
+        parser.add_argument("--out", default="lesson6_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true",
                             help=tr("320 images, 2 × 2 runs, few epochs"))
-    parser.add_argument("--exercise", action="append", choices=sorted(EXERCISES),
-                        help=tr("an exercise to run (repeatable; default all)"))
-    parser.add_argument("--epochs", type=int, help=tr("epochs per run (default the course's)"))
-    args = parser.parse_args()
+        parser.add_argument("--exercise", action="append", choices=sorted(EXERCISES),
+                            help=tr("an exercise to run (repeatable; default all)"))
+        parser.add_argument("--epochs", type=int, help=tr("epochs per run (default the course's)"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick, exercises=args.exercise or tuple(EXERCISES),
          epochs=args.epochs)

@@ -25,7 +25,7 @@ from tinygrad_es.optimizers import SGD
 from tinygrad_es.viz import surfaces
 from tinygrad_es.viz.paths import legend_below, path_legend
 from tinygrad_es.viz.plots import optimizer_path, plot_loss_surface
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 
 START, LEARNING_RATE, MOMENTUM, TOL, MAX_ITER = (0.5, 0.5), 0.01, 0.9, 1e-6, 5000
 
@@ -100,10 +100,11 @@ def main(out_dir: str | Path = "lesson7_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 7: momentum on a cubic surface, "
-                       "with a stopping tolerance"))
-    parser.add_argument("--out", default="lesson7_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true", help=tr("coarser, smaller picture"))
-    args = parser.parse_args()
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 7: momentum on a cubic surface, "
+                           "with a stopping tolerance"))
+        parser.add_argument("--out", default="lesson7_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true", help=tr("coarser, smaller picture"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick)

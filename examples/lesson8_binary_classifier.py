@@ -26,7 +26,7 @@ import numpy as np
 import tinygrad_es as keras
 from tinygrad_es.datasets import load_iris
 from tinygrad_es.viz.plots import plot_history
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 
 SEED, EPOCHS = 0, 150
 
@@ -75,10 +75,11 @@ def main(out_dir: str | Path = "lesson8_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 8: a binary classifier the "
-                       "Keras way, with a validation split"))
-    parser.add_argument("--out", default="lesson8_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true", help=tr("15 epochs"))
-    args = parser.parse_args()
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 8: a binary classifier the "
+                           "Keras way, with a validation split"))
+        parser.add_argument("--out", default="lesson8_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true", help=tr("15 epochs"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick)

@@ -24,7 +24,7 @@ from pathlib import Path
 from tinygrad_es import Tensor, course
 from tinygrad_es.viz import draw_graph, render, trace_backward
 from tinygrad_es.viz.graph import GraphvizMissing
-from tinygrad_es.i18n import tr
+from tinygrad_es.i18n import argparse_speaks, tr
 
 
 def neuron() -> tuple[Tensor, dict[str, Tensor]]:
@@ -92,10 +92,11 @@ def main(out_dir: str | Path = "lesson9_output", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=tr("Lesson 9: the computation graph and "
-                       "the backward pass, step by step"))
-    parser.add_argument("--out", default="lesson9_output", help=tr("folder for the pictures"))
-    parser.add_argument("--quick", action="store_true", help=tr("no difference (already fast)"))
-    args = parser.parse_args()
+    with argparse_speaks():  # argparse's own words in the current language too
+        parser = argparse.ArgumentParser(
+            description=tr("Lesson 9: the computation graph and "
+                           "the backward pass, step by step"))
+        parser.add_argument("--out", default="lesson9_output", help=tr("folder for the pictures"))
+        parser.add_argument("--quick", action="store_true", help=tr("no difference (already fast)"))
+        args = parser.parse_args()
     main(args.out, quick=args.quick)

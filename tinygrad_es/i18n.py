@@ -17,12 +17,14 @@ Example:
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import gettext
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-__all__ = ["LANGUAGES", "set_language", "language", "tr", "N_"]
+__all__ = ["LANGUAGES", "set_language", "language", "tr", "N_", "argparse_speaks"]
 
 LANGUAGES = ("en", "es")
 _LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -83,6 +85,40 @@ def N_(message: str) -> str:
         'Paso'
     """
     return message
+
+
+# argparse's own words (it asks gettext for them, in English unless told otherwise): marked here
+# so that the catalogue holds their Spanish; see argparse_speaks.
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"),
+    N_("show this help message and exit"), N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("expected one argument"), N_("expected at most one argument"),
+    N_("expected at least one argument"), N_("invalid %(type)s value: %(value)r"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"), N_("ignored explicit argument %r"),
+)
+
+
+@contextlib.contextmanager
+def argparse_speaks(lang: str | None = None) -> Iterator[None]:
+    """argparse's messages in ``lang`` (default the current language) while a parser is built,
+    parses and prints help: ``with argparse_speaks(): args = build().parse_args()``.
+
+    argparse looks each of its messages up with ``gettext`` (the name ``_`` in its module) when it
+    builds a parser, prints help or reports an error; for that time, the lookup is our catalogue's.
+    """
+    lang = _language if lang is None else _check(lang)
+    if lang == "en":
+        yield
+        return
+    saved = argparse._
+    argparse._ = lambda message: tr(message, lang=lang)
+    try:
+        yield
+    finally:
+        argparse._ = saved
 
 
 if os.environ.get("TINYGRAD_ES_LANG"):

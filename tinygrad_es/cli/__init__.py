@@ -26,43 +26,11 @@ import contextlib
 import io
 import os
 import sys
-from typing import Iterator
 
 from tinygrad_es import i18n
 from tinygrad_es.cli import check, compare, demo, pictures, train
 from tinygrad_es.cli._common import EXIT_CODES
-from tinygrad_es.i18n import N_, tr
-
-# argparse's own words (it asks gettext for them, in English unless told otherwise): marked here
-# so that the catalogue holds their Spanish; see _argparse_speaks.
-ARGPARSE_WORDS = (
-    N_("usage: "), N_("positional arguments"), N_("options"),
-    N_("show this help message and exit"), N_("argument %(argument_name)s: %(message)s"),
-    N_("invalid choice: %(value)r (choose from %(choices)s)"),
-    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
-    N_("expected one argument"), N_("expected at most one argument"),
-    N_("expected at least one argument"), N_("invalid %(type)s value: %(value)r"),
-    N_("ambiguous option: %(option)s could match %(matches)s"),
-    N_("not allowed with argument %s"), N_("ignored explicit argument %r"),
-)
-
-
-@contextlib.contextmanager
-def _argparse_speaks(lang: str) -> Iterator[None]:
-    """argparse's messages in ``lang`` while parsing and printing help.
-
-    argparse looks each of its messages up with ``gettext`` (the name ``_`` in its module) when it
-    builds a parser, prints help or reports an error; for that time, the lookup is our catalogue's.
-    """
-    if lang == "en":
-        yield
-        return
-    saved = argparse._
-    argparse._ = lambda message: tr(message, lang=lang)
-    try:
-        yield
-    finally:
-        argparse._ = saved
+from tinygrad_es.i18n import argparse_speaks, tr
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     saved = i18n.language()
     i18n.set_language(_requested_language(argv) or saved)
     try:
-        with _argparse_speaks(i18n.language()):
+        with argparse_speaks(i18n.language()):
             parser = build_parser()
             args = parser.parse_args(argv)
             if not getattr(args, "func", None):

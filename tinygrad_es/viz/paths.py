@@ -120,8 +120,8 @@ def plot_loss_surface(f: Fn, xlim: Sequence[float] = (-3, 3), ylim: Sequence[flo
                       num: int = 121, levels: int = 30, log: bool = False,
                       minimum: Sequence[float] | None = None, colorbar: bool = True,
                       cmap: str = "viridis", title: str | None = None, ax: Any = None,
-                      legend: bool = True, equal: bool | None = None, lang: str | None = None
-                      ) -> Any:
+                      legend: bool = True, equal: bool | None = None, lang: str | None = None,
+                      zlabel: str | None = None) -> Any:
     """A 2-D loss surface as filled contours (``kind="contour"``) or a 3-D surface (``"3d"``),
     with optimizer paths drawn on it in the course's convention: a red star where the descent
     starts, a blue star where it ends (its last finite point if it diverged), yellow points for
@@ -137,6 +137,7 @@ def plot_loss_surface(f: Fn, xlim: Sequence[float] = (-3, 3), ylim: Sequence[flo
         log: contour ``log(1 + f − min f)`` instead of f (for steep valleys like Rosenbrock).
         minimum: a point to mark (a white ring).
         colorbar: add a colour bar (contour only).
+        zlabel: the colour bar's label; default ``f`` (or its log form).
         cmap: matplotlib colour map.
         title: the axes' title; default the surface's formula (``f.formula``), if it has one.
         ax: where to draw; a new figure if None (for "3d", an Axes3D).
@@ -171,7 +172,7 @@ def plot_loss_surface(f: Fn, xlim: Sequence[float] = (-3, 3), ylim: Sequence[flo
         filled = ax.contourf(X, Y, shown, levels=levels, cmap=cmap)
         ax.contour(X, Y, shown, levels=levels, colors="k", linewidths=0.3, alpha=0.4)
         if colorbar:
-            ax.figure.colorbar(filled, ax=ax).set_label(_zlabel(log))
+            ax.figure.colorbar(filled, ax=ax).set_label(zlabel or _zlabel(log))
     else:
         floor = float(shown.min())
         ax.plot_surface(X, Y, shown, cmap=cmap, alpha=0.7, rcount=min(num, 100),

@@ -144,7 +144,7 @@ def plot_weight_surface(model: Any, entries: Sequence[Any], path: Any = None,
         title = tr("loss over {a}, {b} (the other weights fixed)", lang=lang,
                    a=f.variables[0], b=f.variables[1])
     return plot_loss_surface(f, xlim, ylim, paths=paths, num=num, levels=levels, title=title,
-                             ax=ax, lang=lang)
+                             ax=ax, lang=lang, zlabel=tr("loss", lang=lang))
 
 
 def _resolve(entry: Any, weights: list) -> tuple[Tensor, tuple[int, ...], str]:
