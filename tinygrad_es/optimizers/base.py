@@ -466,13 +466,17 @@ class Optimizer:
         state.update({k: v.copy() for k, v in self._state.items()})
         return state
 
-    def set_state(self, state, variables: Sequence | None = None) -> None:
-        """Restore :meth:`get_state`; builds on ``variables`` first if not built yet."""
+    def _built_for_state(self, variables: Sequence | None) -> None:
+        """Build on ``variables`` before a ``set_state``, unless already built."""
         if not self.built:
             if variables is None:
                 raise ValueError(tr("{name} is not built: pass the variables to set_state, or "
                                     "apply the optimizer once first", name=self.name))
             self.build(variables)
+
+    def set_state(self, state, variables: Sequence | None = None) -> None:
+        """Restore :meth:`get_state`; builds on ``variables`` first if not built yet."""
+        self._built_for_state(variables)
         missing = sorted(set(self._state) - set(state))
         unknown = sorted(set(state) - set(self._state) - {"iterations", "learning_rate"})
         if missing or unknown:

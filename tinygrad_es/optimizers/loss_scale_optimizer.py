@@ -168,11 +168,7 @@ class LossScaleOptimizer(Optimizer):
         return state
 
     def set_state(self, state, variables: Sequence | None = None) -> None:
-        if not self.built:
-            if variables is None:
-                raise ValueError(tr("{name} is not built: pass the variables to set_state",
-                                    name=self.name))
-            self.build(variables)
+        self._built_for_state(variables)
         missing = sorted({"step_counter", "dynamic_scale"} - set(state))
         if missing:
             raise ValueError(tr("{name}: the saved state has no {missing}", name=self.name,

@@ -262,11 +262,7 @@ class MultiOptimizer(Optimizer):
         return state
 
     def set_state(self, state, variables: Sequence | None = None) -> None:
-        if not self.built:
-            if variables is None:
-                raise ValueError(tr("{name} is not built: pass the variables to set_state",
-                                    name=self.name))
-            self.build(variables)
+        self._built_for_state(variables)
         for k, opt in enumerate(self._inner_optimizers):
             prefix = f"optimizers/{k}/"
             sub = {key[len(prefix):]: v for key, v in state.items() if key.startswith(prefix)}
