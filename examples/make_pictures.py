@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import shutil
 import sys
 import tempfile
@@ -33,8 +34,11 @@ PICTURES = {
     "lesson7_momentum_cubic": ["lesson7_momentum_cubic.png"],
     "lesson8_binary_classifier": ["lesson8_history.png"],
     "lesson9_graph_and_trace": ["lesson9_neuron_graph.png", "lesson9_course_graph.png"],
+    "lesson12_convnet_digits": ["lesson12_learning_curves.png", "lesson12_filters.png",
+                                "lesson12_feature_maps.png", "lesson12_convnet_graph.png"],
 }
-MAX_WIDTH = {"lesson9_course_graph.png": 1400}  # others: 1000 pixels
+MAX_WIDTH = {"lesson9_course_graph.png": 1400, "lesson12_convnet_graph.png": 1400,
+             "lesson12_feature_maps.png": 1200}  # others: 1000 pixels
 
 
 def shrink(source: Path, target: Path) -> None:
@@ -64,7 +68,7 @@ def main(out_dir: str | Path = HERE / "pictures", only: list[int] | None = None)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         for module_name, names in PICTURES.items():
-            number = int(module_name[len("lesson")])
+            number = int(re.match(r"lesson(\d+)_", module_name)[1])
             if only and number not in only:
                 continue
             print(f"----- {module_name} -----")
@@ -83,6 +87,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(HERE / "pictures"), help="target folder")
     parser.add_argument("--only", type=int, nargs="+", metavar="N",
-                        help="only these lessons (1-9)")
+                        help="only these lessons (their numbers)")
     args = parser.parse_args()
     main(args.out, only=args.only)

@@ -80,16 +80,19 @@ def _crop(xp: np.ndarray, padding: Pairs) -> np.ndarray:
 # ----- convolution -----
 
 class Conv(Function):
-    """Convolution: z[n,o,f] = Σ_{t,c} xp[n, o·s + t·d, c] · w[t,c,f], xp = x zero-padded.
+    """Convolution: z[n,o,f] = Σ_{k,c} xp[n, o·s + k·d, c] · w[k,c,f], xp = x zero-padded.
 
-    As matrices, Z = im2col(x) @ W.  dL/dW = im2col(x)ᵀ @ G;  dL/dx = col2im(G @ Wᵀ), cropped to
-    x (each tap sends g·w back to the pixel it read). o runs over output positions, t over kernel
-    taps, s is the stride and d the dilation.
+    As matrices, Z = im2col(x) @ W.  dL/dW = im2col(x)ᵀ @ G: each weight w[k] adds up, over every
+    window o it was slid to, the pixel it met times that window's gradient g[o].  dL/dx =
+    col2im(G @ Wᵀ), cropped to x: each pixel p gets back g[o]·w[k] from every window o that read
+    it with tap k (o·s + k·d = p). o runs over output positions, k over kernel taps, s is the
+    stride and d the dilation. The trace writes both as formulas, so they read the same in every
+    language.
     """
 
     elementwise = False
-    derivatives = ("col2im({g} @ {y}ᵀ): each tap gives g·w back to the pixel it read",
-                   "im2col({x})ᵀ @ {g}")
+    derivatives = ("p ↦ Σ_(o,k: o·s+k·d = p) {g}[o]·{y}[k] = col2im({g} @ {y}ᵀ)",
+                   "k ↦ Σ_(n,o) {x}[n, o·s+k·d]·{g}[n, o] = im2col({x})ᵀ @ {g}")
 
     def forward(self, x, w, padding, strides, dilation):
         self.padding, self.strides, self.dilation = padding, strides, dilation
@@ -124,7 +127,7 @@ class ConvTranspose(Function):
     """
 
     elementwise = False
-    derivatives = ("im2col({g}) @ {y}: a convolution of the gradient", "im2col({g})ᵀ @ {x}")
+    derivatives = ("conv({g}, {y}) = im2col({g}) @ {y}", "im2col({g})ᵀ @ {x}")
 
     def forward(self, x, w, padding, strides, dilation, output_size):
         self.padding, self.strides, self.dilation = padding, strides, dilation
@@ -151,14 +154,15 @@ class ConvTranspose(Function):
 # ----- pooling -----
 
 class MaxPool(Function):
-    """Max pooling: z[n,o,c] = max_t xp[n, o·s + t, c], xp = x padded with -inf.
+    """Max pooling: z[n,o,c] = max_k xp[n, o·s + k, c], xp = x padded with -inf.
 
-    dz/dx = 1 at the first maximum of each window (row-major order), 0 elsewhere: TF routes the
-    whole gradient to one pixel, never splits it among ties; overlapping windows add up.
+    dz/dx = 1 at the first maximum of each window (row-major order), 0 elsewhere: each window's
+    gradient g[o] goes whole to its largest pixel and the others get 0 (TF never splits it among
+    ties); where windows overlap, a pixel adds up what it gets from each.
     """
 
     elementwise = False
-    derivatives = ("{g} to the first maximum of each window, summed over windows",)
+    derivatives = ("p ↦ Σ_o ({g}[o] if p = argmax(window_o({x})) else 0)",)
 
     def forward(self, x, pool_size, strides, padding):
         self.padding, self.strides, self.pool_size = padding, strides, pool_size
@@ -188,7 +192,7 @@ class AvgPool(Function):
     """
 
     elementwise = False
-    derivatives = ("{g}/m to every pixel of its window (m = pixels counted), summed",)
+    derivatives = ("p ↦ Σ_o ({g}[o]/m_o if p ∈ window_o else 0)",)
 
     def forward(self, x, pool_size, strides, padding):
         self.padding, self.strides, self.pool_size = padding, strides, pool_size
@@ -218,7 +222,7 @@ class Pad(Function):
     """Zero padding of the spatial axes: z = x surrounded by zeros.  dL/dx = g cropped back."""
 
     elementwise = False
-    derivatives = ("{g} cropped back to the shape of {x}",)
+    derivatives = ("crop({g}, padding)",)
 
     def forward(self, x, padding):
         self.padding = padding

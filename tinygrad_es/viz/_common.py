@@ -134,14 +134,15 @@ def values(a: np.ndarray, digits: int = 6) -> str:
     return "[" + ", ".join(fmt(v, digits) for v in a.reshape(-1)) + "]"
 
 
-def summary(a: np.ndarray, digits: int = 4) -> str:
-    """A small array in full, a large one as ``mean m, norm n`` (never dumped)."""
+def summary(a: np.ndarray, digits: int = 4, lang: str | None = None) -> str:
+    """A small array in full, a large one as ``mean m, norm n`` (never dumped), in ``lang``
+    (default: the current language)."""
     a = np.asarray(a)
     if a.size <= SMALL:
         return values(a, digits)
     if a.size == 0:
-        return tr("empty")
-    return tr("mean {mean}, norm {norm}", mean=fmt(a.mean(), digits),
+        return tr("empty", lang=lang)
+    return tr("mean {mean}, norm {norm}", lang=lang, mean=fmt(a.mean(), digits),
               norm=fmt(np.linalg.norm(a.astype(np.float64)), digits))
 
 

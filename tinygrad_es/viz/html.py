@@ -90,7 +90,7 @@ def trace_html(trace: TraceText) -> str:
     from tinygrad_es.viz.trace import _num, _paren
 
     run, lang = trace.run, trace.lang
-    num = lambda a: _num(a, trace.digits)  # noqa: E731
+    num = lambda a: _num(a, trace.digits, lang)  # noqa: E731
     shown, root = run.names, run.names[id(run.root)]
     lines = str(trace).splitlines()
     rows = []

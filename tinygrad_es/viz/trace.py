@@ -81,7 +81,7 @@ def trace_backward(tensor: Tensor, lang: str | None = None, names: Mapping[Any, 
     text = _text(lang)
     run = backward_steps(tensor, names=names, grad=grad, caller="trace_backward")
     shown, root = run.names, run.names[id(tensor)]
-    num = lambda a: _num(a, digits)  # noqa: E731
+    num = lambda a: _num(a, digits, lang)  # noqa: E731
     lines = [text["title"].format(root=root, value=num(tensor.data)), text["rule"], "",
              text["start"].format(root=root, seed=num(run.seed)), ""]
     for step in run.steps:
@@ -293,8 +293,8 @@ def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _num(a: Any, digits: int) -> str:
+def _num(a: Any, digits: int, lang: str | None = None) -> str:
     a = np.asarray(a)
     if a.size == 1:
         return fmt(a.reshape(()), digits)
-    return f"{summary(a, digits)}  shape {tuple(a.shape)}"
+    return f"{summary(a, digits, lang)}  {tr('shape', lang=lang)} {tuple(a.shape)}"
