@@ -1,196 +1,168 @@
-"""Training speed, side by side: tinygrad_es, Keras, PyTorch eager and a hand-written numpy loop.
+"""Training speed side by side: tinygrad_es, PyTorch, JAX, Keras and a hand-written numpy loop.
 
-Each contender trains the same network on the same data with the same update rule; the script prints
-the time per epoch and the ratios the project's speed targets are stated in:
+The contenders are tinygrad_es eager and captured (``compile(jit_compile=...)``), PyTorch eager,
+JAX with a ``jax.jit`` step, Keras ``fit`` and the numpy loop, on the four networks of issue 13;
+plus import time and peak memory.
 
-* small nets (the course's 1-3-1 network, iris 4-8-3): tinygrad_es about 2x faster than PyTorch eager;
-* a big MLP: tinygrad_es at the numpy/BLAS limit (the hand-written numpy loop).
+One run, for each network (``benchmarks/networks.py``):
 
-Run:  python benchmarks/bench_training.py [--quick]
-Needs the bench extra (``pip install -e ".[bench]"``); a missing framework is reported and skipped.
+1. **agreement**: every contender trains ``check_epochs`` from the same weights on the same batches
+   with the same update rule, and its loss (evaluated in float64 numpy on its weights) is compared
+   with the numpy loop's; a line per contender is printed, and a contender beyond the network's
+   tolerance (``Network.rtol``, or ``--rtol``) is flagged ``DISAGREES`` and marked ``(!)`` in
+   the table (still timed, never silently);
+2. **timing**: each contender's epochs per sample are calibrated to about ``--target`` seconds; then
+   the contenders are run round-robin ``--repeats`` times (interleaved, so that load elsewhere hits
+   all alike) and the median ms/epoch is reported with its ratio to the numpy loop (× < 1: faster
+   than the numpy loop);
+3. **footprint** (``benchmarks/footprint.py``): the cold import time of each framework and the peak
+   memory of each contender on the big MLP, each in a fresh subprocess.
+
+Threads: ``--threads N`` (default 1) pins numpy's BLAS, torch, TensorFlow and XLA to N threads and
+the process to N CPUs before anything is imported (``benchmarks/harness.py`` lists the settings).
+
+Run from the repository root:  ``python -m benchmarks.bench_training [--quick] [--only mlp,jax]``.
+The contenders beyond numpy need the bench extra (``pip install -e ".[bench]"``); a missing
+framework is reported as skipped. No timing is asserted anywhere.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
-from typing import Callable
+import subprocess
+import sys
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if __package__ in (None, ""):                      # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np
+from benchmarks import harness  # noqa: E402  (no numpy yet: threads are pinned first)
 
-import tinygrad_es as tg
-from tinygrad_es.datasets import load_iris
-
-
-def best_of(fn: Callable[[], float], repeats: int) -> float:
-    """The fastest of ``repeats`` runs: the least disturbed by the rest of the machine."""
-    return min(fn() for _ in range(repeats))
-
-
-# ----- the workloads -----
-
-def course_data() -> tuple[np.ndarray, np.ndarray]:
-    iris = load_iris()
-    return (iris.data[:99, 2:3].astype(np.float32), iris.target[:99, None].astype(np.float32))
+CONTENDER_NAMES = {"tg-eager": "tinygrad_es eager", "tg-captured": "tinygrad_es captured",
+                   "torch": "PyTorch eager", "jax": "JAX (jax.jit step)", "keras": "Keras fit",
+                   "numpy": "numpy loop"}
+NETWORK_KEYS = ("course", "iris", "digits", "mlp")
 
 
-def iris_data() -> tuple[np.ndarray, np.ndarray]:
-    iris = load_iris()
-    return iris.data.astype(np.float32), np.eye(3, dtype=np.float32)[iris.target]
+def contender_classes() -> dict:
+    from benchmarks import contenders as c
+    from benchmarks import contenders_compiled as cc
+
+    return {"tg-eager": c.TinygradES, "tg-captured": c.TinygradESCaptured, "torch": cc.Torch,
+            "jax": cc.Jax, "keras": c.Keras, "numpy": c.NumpyLoop}
 
 
-def big_data(n: int = 4096, features: int = 784, classes: int = 10):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((n, features)).astype(np.float32)
-    return x, np.eye(classes, dtype=np.float32)[rng.integers(0, classes, n)]
-
-
-WORKLOADS = {
-    # name: (data, layer sizes, hidden activation, output activation, loss, lr, batch size)
-    "course 1-3-1 (full batch, SGD, MAE)": (course_data, [1, 3, 1], "sigmoid", "sigmoid", "mae",
-                                            0.001, 99),
-    "iris 4-8-3 (batch 16, SGD, CCE)": (iris_data, [4, 8, 3], "selu", "softmax",
-                                        "categorical_crossentropy", 0.01, 16),
-    "MLP 784-1024-1024-10 (batch 256, SGD, CCE)": (big_data, [784, 1024, 1024, 10], "relu",
-                                                   "softmax", "categorical_crossentropy", 0.01,
-                                                   256),
-}
-
-
-def init_weights(sizes: list[int]) -> list[np.ndarray]:
-    rng = np.random.default_rng(1)
-    out = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        limit = np.sqrt(6 / (fan_in + fan_out))
-        out += [rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32),
-                np.zeros(fan_out, np.float32)]
-    return out
-
-
-# ----- contenders: each returns seconds per epoch -----
-
-def run_tinygrad_es(x, y, sizes, hidden, out_act, loss, lr, batch, epochs) -> float:
-    model = tg.Sequential([tg.Input((sizes[0],))] + [
-        tg.layers.Dense(n, activation=hidden if i < len(sizes) - 2 else out_act)
-        for i, n in enumerate(sizes[1:])])
-    model.set_weights(init_weights(sizes))
-    model.compile(optimizer=tg.optimizers.SGD(learning_rate=lr), loss=loss)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=False, verbose=0)
-    return (time.perf_counter() - start) / epochs
-
-
-def run_keras(x, y, sizes, hidden, out_act, loss, lr, batch, epochs) -> float:
-    import keras
-
-    model = keras.Sequential([keras.Input((sizes[0],))] + [
-        keras.layers.Dense(n, activation=hidden if i < len(sizes) - 2 else out_act)
-        for i, n in enumerate(sizes[1:])])
-    model.set_weights(init_weights(sizes))
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss=loss)
-    model.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)  # trace once
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=False, verbose=0)
-    return (time.perf_counter() - start) / epochs
-
-
-def run_torch(x, y, sizes, hidden, out_act, loss, lr, batch, epochs) -> float:
-    import torch
-
-    acts = {"sigmoid": torch.nn.Sigmoid, "selu": torch.nn.SELU, "relu": torch.nn.ReLU}
-    layers: list = []
-    weights = init_weights(sizes)
-    for i in range(len(sizes) - 1):
-        lin = torch.nn.Linear(sizes[i], sizes[i + 1])
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(weights[2 * i].T.copy()))
-            lin.bias.copy_(torch.from_numpy(weights[2 * i + 1]))
-        layers.append(lin)
-        if i < len(sizes) - 2:
-            layers.append(acts[hidden]())
-    if out_act == "sigmoid":
-        layers.append(torch.nn.Sigmoid())
-    model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    xt = torch.from_numpy(x)
-    # MAE on the sigmoid output; otherwise softmax + CCE from the logits, as Keras computes it.
-    yt = torch.from_numpy(y) if loss == "mae" else torch.from_numpy(y).argmax(1)
-    loss_fn = torch.nn.L1Loss() if loss == "mae" else torch.nn.CrossEntropyLoss()
-    start = time.perf_counter()
-    for _ in range(epochs):
-        for b in range(0, len(x), batch):
-            opt.zero_grad()
-            loss_fn(model(xt[b:b + batch]), yt[b:b + batch]).backward()
-            opt.step()
-    return (time.perf_counter() - start) / epochs
-
-
-def run_numpy(x, y, sizes, hidden, out_act, loss, lr, batch, epochs) -> float:
-    """A hand-written forward/backward loop: the floor for a numpy framework."""
-    ws = init_weights(sizes)
-    act = {"sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda a, z: a * (1 - a)),
-           "relu": (lambda z: np.maximum(z, 0), lambda a, z: (z > 0)),
-           "selu": (lambda z: 1.0507 * np.where(z > 0, z, 1.6733 * np.expm1(np.minimum(z, 0))),
-                    lambda a, z: np.where(z > 0, 1.0507, a + 1.0507 * 1.6733))}
-    f, df = act[hidden]
-    n_layers = len(sizes) - 1
-    start = time.perf_counter()
-    for _ in range(epochs):
-        for b in range(0, len(x), batch):
-            xb, yb = x[b:b + batch], y[b:b + batch]
-            acts, zs = [xb], []
-            for i in range(n_layers):
-                z = acts[-1] @ ws[2 * i] + ws[2 * i + 1]
-                zs.append(z)
-                acts.append(f(z) if i < n_layers - 1 else z)
-            z = zs[-1]
-            if out_act == "sigmoid":
-                p = 1 / (1 + np.exp(-z))
-                grad = np.sign(p - yb) / yb.size * p * (1 - p)
-            else:
-                e = np.exp(z - z.max(1, keepdims=True))
-                grad = (e / e.sum(1, keepdims=True) - yb) / len(yb)
-            for i in reversed(range(n_layers)):
-                gw, gb = acts[i].T @ grad, grad.sum(0)
-                if i:
-                    grad = (grad @ ws[2 * i].T) * df(acts[i], zs[i - 1])
-                ws[2 * i] -= lr * gw
-                ws[2 * i + 1] -= lr * gb
-    return (time.perf_counter() - start) / epochs
-
-
-CONTENDERS = {"tinygrad_es": run_tinygrad_es, "pytorch eager": run_torch,
-              "numpy loop": run_numpy, "keras": run_keras}
-
-
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats")
-    args = parser.parse_args()
-    repeats = 2 if args.quick else 5
-    print(f"{'workload':<46} {'contender':<14} {'ms/epoch':>10}")
-    for name, (data, sizes, hidden, out_act, loss, lr, batch) in WORKLOADS.items():
-        x, y = data()
-        big = sizes[1] > 100
-        epochs = (2 if big else 20) if args.quick else (5 if big else 200)
-        times: dict[str, float] = {}
-        for who, run in CONTENDERS.items():
-            ep = max(1, epochs // 10) if who == "keras" and not big else epochs
-            try:
-                times[who] = best_of(lambda: run(x, y, sizes, hidden, out_act, loss, lr, batch, ep),
-                                     repeats if who != "keras" else 1)
-            except ImportError as err:
-                print(f"{name:<46} {who:<14} {'skipped':>10} ({err})")
-                continue
-            print(f"{name:<46} {who:<14} {times[who] * 1e3:>10.3f}")
-        ours = times["tinygrad_es"]
-        ratios = [f"{who}/tinygrad_es = {t / ours:.2f}x" for who, t in times.items()
-                  if who != "tinygrad_es"]
-        print(f"{'':<46} " + ", ".join(ratios))
-    print("(ratio > 1: tinygrad_es is that many times faster; < 1: slower)")
+    parser.add_argument("--quick", action="store_true",
+                        help="less data, shorter samples, 3 repeats, no footprint")
+    parser.add_argument("--only", default="",
+                        help="comma-separated networks and/or contenders: "
+                             f"{','.join(NETWORK_KEYS)} / {','.join(CONTENDER_NAMES)} "
+                             "(the numpy loop always runs: it is the reference)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for every framework")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 7)")
+    parser.add_argument("--target", type=float, default=None,
+                        help="seconds per timing sample (default 0.4; 0.05 with --quick)")
+    parser.add_argument("--rtol", type=float, default=None,
+                        help="relative loss difference to the numpy loop that flags a contender "
+                             "(default: each network's, see networks.py)")
+    parser.add_argument("--no-footprint", action="store_true", help="skip import time and memory")
+    parser.add_argument("--check-only", action="store_true", help="the agreement check, no timing")
+    args = parser.parse_args(argv)
+    tokens = [t for t in args.only.split(",") if t]
+    unknown = [t for t in tokens if t not in NETWORK_KEYS and t not in CONTENDER_NAMES]
+    if unknown:
+        parser.error(f"--only: unknown {unknown}; choose from {list(NETWORK_KEYS)} and "
+                     f"{list(CONTENDER_NAMES)}")
+    args.networks = [k for k in NETWORK_KEYS if k in tokens] or list(NETWORK_KEYS)
+    args.contenders = [k for k in CONTENDER_NAMES if k in tokens or k == "numpy"]
+    if args.contenders == ["numpy"] and "numpy" not in tokens:
+        args.contenders = list(CONTENDER_NAMES)
+    args.repeats = args.repeats or (3 if args.quick else 7)
+    args.target = args.target or (0.05 if args.quick else 0.4)
+    return args
+
+
+def set_up(contenders: list[str], net, x, y,
+           rtol: float | None = None) -> dict[str, harness.Entry]:
+    """Build every contender on ``net`` and run the agreement check (which also warms it up)."""
+    import numpy as np
+
+    classes = contender_classes()
+    entries = {}
+    ref = classes["numpy"](net, x, y)
+    ref.train(net.check_epochs)
+    ref_w = ref.weights()
+    ref_loss = net.loss(ref_w, x, y)
+    for who in contenders:
+        entry = entries[who] = harness.Entry()
+        try:
+            entry.trainer = classes[who](net, x, y)
+        except ImportError as err:
+            entry.status = f"skipped ({err})"
+        except harness.Unavailable as err:
+            entry.status = f"not available ({err})"
+        if entry.status:
+            print(f"  {CONTENDER_NAMES[who]:<22} {entry.status}")
+            continue
+        entry.trainer.train(net.check_epochs)
+        w = entry.trainer.weights()
+        dw = max(float(np.max(np.abs(a - b))) for a, b in zip(w, ref_w))
+        entry.agrees, entry.check = harness.agreement(CONTENDER_NAMES[who], net.loss(w, x, y),
+                                                      ref_loss, dw, rtol or net.rtol)
+        print(entry.check)
+    return entries
+
+
+def bench_network(net, args) -> dict[str, harness.Entry]:
+    x, y = net.data(args.quick)
+    print(f"\n{net.title}: {len(x)} samples, {net.check_epochs} epoch(s) for the check")
+    entries = set_up(args.contenders, net, x, y, args.rtol)
+    if args.check_only:
+        return entries
+    for entry in entries.values():
+        if entry.trainer is not None:
+            harness.calibrate(entry, args.target, max_epochs=2000)
+    harness.interleaved(entries, args.repeats)
+    return entries
+
+
+def table(results: dict[str, dict[str, harness.Entry]], contenders: list[str]) -> str:
+    from benchmarks.networks import NETWORKS
+
+    rows = []
+    for key, entries in results.items():
+        ref = entries["numpy"].ms
+        rows.append([NETWORKS[key].title] + [harness.cell(entries.get(who), ref)
+                                             for who in contenders])
+    return harness.markdown(["network"] + [CONTENDER_NAMES[w] for w in contenders], rows)
+
+
+def machine_line(threads: int) -> str:
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    return f"threads {threads}, {os.cpu_count()} CPUs; uptime: {load}"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    harness.pin_threads(args.threads)
+    from benchmarks.networks import NETWORKS
+
+    print(machine_line(args.threads))
+    results = {key: bench_network(NETWORKS[key], args) for key in args.networks}
+    if args.check_only:
+        return results
+    print("\nms per epoch, median of", args.repeats, "interleaved repeats "
+          "(× = ratio to the numpy loop in the same run; (!) = disagrees with the numpy loop)\n")
+    print(table(results, args.contenders))
+    if not (args.quick or args.no_footprint):
+        from benchmarks import footprint
+
+        print("\n" + footprint.report(args.contenders, args.threads))
+    print("\n" + machine_line(args.threads))
+    return results
 
 
 if __name__ == "__main__":
