@@ -8,9 +8,6 @@ field ``field`` holding the logs as JSON, or with ``send_as_json=True`` the JSON
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 import warnings
 from typing import Any
 
@@ -47,6 +44,10 @@ class RemoteMonitor(Callback):
         self.headers, self.send_as_json = headers, send_as_json
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        import urllib.error  # noqa: PLC0415  (lazily: urllib costs import time for every user)
+        import urllib.parse  # noqa: PLC0415
+        import urllib.request  # noqa: PLC0415
+
         send: dict[str, Any] = {"epoch": epoch}
         for key, value in (logs or {}).items():
             send[key] = value.item() if isinstance(value, (np.ndarray, np.generic)) else value

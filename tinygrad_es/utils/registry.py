@@ -8,7 +8,6 @@ What they share lives here: the "Unknown ... Did you mean ...?" error, the name 
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Iterable
 
 
@@ -28,6 +27,8 @@ def unknown(kind: str, name: Any, valid: Iterable[str], probe: str | None = None
         Unknown loss 'mse2'. Did you mean 'mse'? Valid names: mae, mse.
     """
     valid = sorted(valid)
+    import difflib  # noqa: PLC0415  (only when a name is wrong)
+
     close = difflib.get_close_matches(str(name) if probe is None else probe, valid, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     listing = ", ".join(map(repr, valid) if quoted else valid)
