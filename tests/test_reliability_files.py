@@ -307,9 +307,9 @@ def test_dtype_and_shape_must_agree_exactly(tmp_path):
 
 def test_foreign_files_say_what_they_look_like(tmp_path, keras):
     ref = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
-    ref.save(tmp_path / "k.keras")
-    ref.save(tmp_path / "k.h5")
-    ref.save_weights(tmp_path / "k.weights.h5")
+    ref.save(tmp_path / "k.h5")   # Keras 2's legacy format (Keras 3's .keras and .weights.h5
+    with zipfile.ZipFile(tmp_path / "k.keras", "w") as zf:   # load: test_keras_format.py)
+        zf.writestr("metadata.json", "{}")
     np.save(tmp_path / "x.npy", np.arange(3))
     (tmp_path / "t.csv").write_text("a,b\n1,2\n")
     (tmp_path / "j.json").write_text('{"class_name": "Sequential"}')
@@ -318,8 +318,8 @@ def test_foreign_files_say_what_they_look_like(tmp_path, keras):
     with zipfile.ZipFile(tmp_path / "z.zip", "w") as zf:
         zf.writestr("readme.txt", "hello")
     np.savez(tmp_path / "obj.npz", tinygrad_es=np.array([{"evil": 1}], dtype=object))
-    expected = {"k.keras": "Keras .keras archive", "k.h5": "HDF5 file, such as Keras's .h5",
-                "k.weights.h5": "Keras's own .keras/.h5 files cannot be loaded",
+    expected = {"k.keras": "zip archive without the 'tinygrad_es' header member",
+                "k.h5": "HDF5 file, such as Keras's .h5",
                 "x.npy": "single numpy array saved with np.save", "t.csv": "text",
                 "j.json": "JSON text", "empty.npz": "it is empty", "p.pkl": "pickle",
                 "z.zip": "zip archive without the 'tinygrad_es' header member",

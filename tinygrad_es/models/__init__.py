@@ -2,23 +2,50 @@
 ``ModelFileError``, the one error a malformed model file raises."""
 
 import os
+from typing import Any
 
+from tinygrad_es.i18n import tr
 from tinygrad_es.models.saving import ModelFileError, read_model, save_model
 from tinygrad_es.models.sequential import Sequential
 
 __all__ = ["Sequential", "load_model", "save_model", "ModelFileError"]
+__all__ += ["from_keras"]
 
 MODEL_CLASSES = {"Sequential": Sequential}  # the model classes a saved file may name
 
 
-def load_model(filepath: str | os.PathLike) -> Sequential:
+def load_model(filepath: str | os.PathLike, custom_objects: Any = None, compile: bool = True,
+               safe_mode: bool = True) -> Sequential:
     """Rebuild a model saved by ``model.save``: architecture, weights, compile state, optimizer.
 
-    Nothing from the file is executed: only known classes are instantiated from their configs.
-    Raises :class:`ModelFileError` for any problem with the file's contents, ``OSError`` for the
-    file system (a missing file, a directory). See ``models.saving`` for the file format.
+    Reads our npz and Keras 3's ``.keras`` zip (written by Keras or by us), told apart by
+    their content. Nothing from the file is executed: only known classes are instantiated from
+    their configs, so loading is always in Keras's safe mode (``safe_mode=False`` changes
+    nothing) and ``custom_objects`` cannot be given. ``compile=False`` returns the model
+    uncompiled, as in Keras. Raises :class:`ModelFileError` for any problem with the file's
+    contents, ``OSError`` for the file system (a missing file, a directory). See
+    ``models.saving`` for the file formats.
 
     Example:
         >>> model = load_model("model.keras")  # doctest: +SKIP
     """
-    return read_model(filepath, MODEL_CLASSES)
+    if custom_objects:
+        raise ValueError(tr("load_model: custom_objects are not supported (tinygrad_es only "
+                            "loads its own classes, never code); received {names}",
+                            names=sorted(custom_objects)[:10] if isinstance(custom_objects, dict)
+                            else type(custom_objects).__name__))
+    return read_model(filepath, MODEL_CLASSES, compile=bool(compile))
+
+
+def from_keras(keras_model: Any) -> Sequential:
+    """The reverse of ``model.to_keras()``: a live Keras model as a tinygrad_es model.
+
+    Through the config dicts, in safe mode (only layers we have); weights, compile config and
+    the optimizer's state come along.
+
+    Example:
+        >>> model = from_keras(keras_model)  # doctest: +SKIP
+    """
+    from tinygrad_es.models.keras_format import from_keras as convert
+
+    return convert(keras_model, MODEL_CLASSES)

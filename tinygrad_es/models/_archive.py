@@ -21,11 +21,11 @@ import errno
 import os
 import stat
 import zipfile
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 
-__all__ = ["ModelFileError", "Archive", "atomic_savez", "MAX_HEADER_BYTES", "MAX_EXPANSION"]
+__all__ = ["ModelFileError", "Archive", "atomic_savez", "atomic_write", "MAX_HEADER_BYTES", "MAX_EXPANSION"]
 
 MAX_HEADER_BYTES = 64 * 2**20   # the JSON header member, as stored (4 bytes per character)
 MAX_EXPANSION = 1100            # deflate expands at most ~1032 times; beyond that is a zip bomb
@@ -57,8 +57,9 @@ class ModelFileError(ValueError):
 
 # ----- what a file that is not ours looks like -----
 
-_MAGIC = ((b"\x89HDF\r\n\x1a\n", "an HDF5 file, such as Keras's .h5 / .weights.h5 (Keras's own "
-                                 ".keras/.h5 files cannot be loaded)"),
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_MAGIC = ((HDF5_MAGIC, "an HDF5 file, such as Keras's .h5 (Keras 2's legacy format, which "
+                       "cannot be loaded: re-save the model in Keras as .keras)"),
           (b"\x93NUMPY", "a single numpy array saved with np.save (.npy), not a model"),
           (b"\x1f\x8b", "a gzip-compressed file"),
           (b"\x80", "Python pickle data (never loaded: it could run code)"))
@@ -85,9 +86,8 @@ def describe_foreign(head: bytes) -> str:
 def describe_zip(names: list[str]) -> str:
     """What a zip archive without our header looks like."""
     if {"config.json", "model.weights.h5"} & set(names):
-        return ("it is a Keras .keras archive (a zip of config.json and model.weights.h5); "
-                "Keras's own .keras/.h5 files cannot be loaded: save the model with tinygrad_es, "
-                "or copy the weights over with get_weights / set_weights")
+        return ("it is a Keras .keras archive without its config.json or model.weights.h5 "
+                "(both are needed)")
     shown = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
     return (f"it is a zip archive without the 'tinygrad_es' header member (it holds "
             f"{len(names)} member(s): {shown or 'none'})")
@@ -169,7 +169,21 @@ class Archive:
 
         ``None`` accepts any shape or dtype; ``kinds`` are the accepted dtype kinds.
         """
-        info = self._members.get(f"{key}.npy")
+        info = self._checked_member(f"{key}.npy", key, max_bytes)
+        try:
+            with self._zip.open(info) as member:
+                array = self._read_npy(member, key, info.file_size, shape, dtype, kinds)
+        except ModelFileError:
+            raise
+        except Exception as err:  # noqa: BLE001 - CRC, truncation, zlib, unsupported compression
+            _reraise_file_system_error(err)
+            raise self.error(f"member {key!r} cannot be read ({type(err).__name__}: {err})",
+                             "is damaged") from None
+        return array
+
+    def _checked_member(self, name: str, key: str, max_bytes: int | None) -> zipfile.ZipInfo:
+        """The zip entry ``name``, once its declared sizes are plausible for this file."""
+        info = self._members.get(name)
         if info is None:
             raise self.error(f"the header lists the array {key!r} but the archive does not "
                              "contain it", "is damaged")
@@ -184,16 +198,21 @@ class Archive:
         if max_bytes is not None and info.file_size > max_bytes:
             raise self.error(f"member {key!r} holds {info.file_size} bytes, more than the limit "
                              f"of {max_bytes}")
+        return info
+
+    def read_bytes(self, name: str, max_bytes: int | None = None) -> bytes:
+        """The whole zip member ``name`` (e.g. ``"config.json"``), CRC-checked."""
+        info = self._checked_member(name, name, max_bytes)
         try:
             with self._zip.open(info) as member:
-                array = self._read_npy(member, key, info.file_size, shape, dtype, kinds)
-        except ModelFileError:
-            raise
+                data = member.read(info.file_size + 1)  # reading to the end runs the CRC check
         except Exception as err:  # noqa: BLE001 - CRC, truncation, zlib, unsupported compression
             _reraise_file_system_error(err)
-            raise self.error(f"member {key!r} cannot be read ({type(err).__name__}: {err})",
+            raise self.error(f"member {name!r} cannot be read ({type(err).__name__}: {err})",
                              "is damaged") from None
-        return array
+        if len(data) != info.file_size:
+            raise self.error(f"member {name!r} is truncated", "is damaged")
+        return data
 
     def _read_npy(self, member: BinaryIO, key: str, size: int, shape: tuple | None,
                   dtype: np.dtype | None, kinds: str) -> np.ndarray:
@@ -269,8 +288,11 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def atomic_savez(filepath: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez into a temp file next to ``filepath``, then rename it onto ``filepath``."""
+def atomic_write(filepath: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
+    """``write(file)`` into a temp file next to ``filepath``, flushed, then renamed onto it.
+
+    A crash or an exception mid-write leaves any existing ``filepath`` untouched.
+    """
     filepath = os.fspath(filepath)
     directory, base = os.path.split(os.path.abspath(filepath))
     if not os.path.isdir(directory):
@@ -285,7 +307,7 @@ def atomic_savez(filepath: str | os.PathLike, arrays: dict[str, np.ndarray]) -> 
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
@@ -296,3 +318,8 @@ def atomic_savez(filepath: str | os.PathLike, arrays: dict[str, np.ndarray]) -> 
             pass
         raise
     _fsync_directory(directory)
+
+
+def atomic_savez(filepath: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez into a temp file next to ``filepath``, then rename it onto ``filepath``."""
+    atomic_write(filepath, lambda f: np.savez(f, **arrays))

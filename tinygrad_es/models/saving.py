@@ -22,9 +22,11 @@ the registries of ``layers``, ``initializers``, ``regularizers``, ``activations`
 - ``"optimizer/<i>"``: the arrays of ``optimizer.get_state()`` (iterations, learning rate, slots),
   present once the optimizer has taken a step, so that training resumes exactly where it stopped.
 
-Any file name is accepted, ``"model.keras"`` included, and the npz is written under exactly that
-name: it is NOT Keras's zip/HDF5 format, and Keras files cannot be loaded here (a clear error says
-so).
+Which format is written is decided by the name, as in Keras: ``save("m.keras")`` writes Keras 3's
+own ``.keras`` zip and ``save_weights("w.weights.h5")`` Keras's h5 layout (``models.keras_format``,
+``models.keras_h5``; h5py needed); every other name gets the npz above, which also keeps what
+Keras's files cannot (see ``keras_format``). Which format is read is decided by the content, not
+the name: our npz, Keras's ``.keras`` zip, or an HDF5 weights file.
 
 Writing: to ``.<name>.<pid>.tinygrad_es-tmp`` beside the target, flushed to disk, ``os.replace``-d
 onto the target, then the directory is flushed too; a crash mid-save leaves the old file intact,
@@ -47,8 +49,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tinygrad_es.models._archive import (MAX_HEADER_BYTES, Archive, ModelFileError,
-                                         atomic_savez, describe_zip)
+from tinygrad_es.models._archive import (HDF5_MAGIC, MAX_HEADER_BYTES, Archive, ModelFileError,
+                                         atomic_savez, atomic_write, describe_zip,
+                                         open_regular_file)
 
 __all__ = ["save_model", "read_model", "save_weights", "load_weights", "ModelFileError",
            "FORMAT_VERSION", "MAX_LAYERS"]
@@ -109,7 +112,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def save_model(model: Any, filepath: str | os.PathLike) -> None:
-    """Save architecture, weights, compile config and optimizer state to one npz file.
+    """Save architecture, weights, compile config and optimizer state to one file.
+
+    A name ending in ``.keras`` gets Keras 3's own zip (``models.keras_format``), which
+    ``keras.saving.load_model`` opens; any other name gets our npz (exact resume of everything).
 
     Example:
         >>> model.save("model.keras")  # doctest: +SKIP
@@ -117,6 +123,10 @@ def save_model(model: Any, filepath: str | os.PathLike) -> None:
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save: "
                          "give it an Input, call it on data or call model.build(...) first.")
+    if _is_keras_name(filepath, ".keras"):
+        from tinygrad_es.models.keras_format import save_keras
+
+        return save_keras(model, filepath)
     arrays: dict[str, np.ndarray] = {}
     compile_config = None
     if getattr(model, "compiled", False) and hasattr(model, "get_compile_config"):
@@ -130,17 +140,34 @@ def save_model(model: Any, filepath: str | os.PathLike) -> None:
 
 
 def save_weights(model: Any, filepath: str | os.PathLike) -> None:
-    """Save the weights (and the optimizer state, as Keras's .weights.h5 does) to one npz file.
+    """Save the weights (and the optimizer state, as Keras's .weights.h5 does) to one file.
+
+    A name ending in ``.weights.h5`` gets Keras's h5 layout (``models.keras_h5``); any other
+    name gets our npz.
 
     Example:
         >>> model.save_weights("model.weights.npz")  # doctest: +SKIP
     """
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save.")
+    if _is_keras_name(filepath, ".weights.h5"):
+        from tinygrad_es.models.keras_h5 import weights_h5_bytes
+
+        data = weights_h5_bytes(model)
+        return atomic_write(filepath, lambda f: f.write(data))
     arrays: dict[str, np.ndarray] = {}
     header = _header("weights", weights=_weights_section(model, arrays),
                      optimizer=_optimizer_section(model, arrays))
     atomic_savez(filepath, {_HEADER_KEY: header, **arrays})
+
+
+def _is_keras_name(filepath: str | os.PathLike, suffix: str) -> bool:
+    return os.fspath(filepath).endswith(suffix)
+
+
+def _head(filepath: str) -> bytes:
+    with open_regular_file(filepath) as f:
+        return f.read(8)
 
 
 # ----- reading: the header -----
@@ -346,11 +373,13 @@ def _assign(model: Any, weights: list[np.ndarray], state: dict[str, np.ndarray] 
             raise
 
 
-def read_model(filepath: str | os.PathLike, model_classes: Mapping[str, Any]) -> Any:
+def read_model(filepath: str | os.PathLike, model_classes: Mapping[str, Any],
+               compile: bool = True) -> Any:
     """Rebuild a model saved by ``model.save``: architecture, weights, compile state, optimizer.
 
     What ``models.load_model`` runs, with the model classes a file may name (``{"Sequential":
-    Sequential}``): this module knows no model class itself. Nothing from the file is executed:
+    Sequential}``): this module knows no model class itself. ``compile=False`` leaves the model
+    uncompiled (no optimizer state is read), as Keras's ``load_model(..., compile=False)``. Nothing from the file is executed:
     only known classes are instantiated from their configs. Raises :class:`ModelFileError` for
     any problem with the file's contents, ``OSError`` for the file system (a missing file, a
     directory).
@@ -359,7 +388,18 @@ def read_model(filepath: str | os.PathLike, model_classes: Mapping[str, Any]) ->
         >>> model = read_model("model.keras", {"Sequential": Sequential})  # doctest: +SKIP
     """
     filepath = os.fspath(filepath)
+    if _head(filepath) == HDF5_MAGIC:
+        from tinygrad_es.models.keras_h5 import read_h5_file
+
+        with read_h5_file(filepath):
+            raise ModelFileError(filepath, "it holds only weights (a Keras .weights.h5 file); "
+                                 "build the model and call model.load_weights() instead",
+                                 "cannot be loaded by load_model")
     with Archive(filepath) as archive:
+        if not archive.has(_HEADER_KEY) and "config.json" in archive.members:
+            from tinygrad_es.models.keras_format import read_keras
+
+            return read_keras(archive, model_classes, compile)
         header = _read_header(archive)
         if header["kind"] != "model":
             raise archive.error("it holds only weights (written by save_weights); build the "
@@ -374,7 +414,7 @@ def read_model(filepath: str | os.PathLike, model_classes: Mapping[str, Any]) ->
         _check_layer_chain(archive, model)
         weights = _from_file(archive, "weights", _read_weights, archive, header, model)
         state = None
-        if header.get("compile_config"):
+        if header.get("compile_config") and compile:
             _from_file(archive, "compile config", model.compile_from_config,
                        header["compile_config"])
             state = _read_optimizer_state(archive, header, model, strict=True)
@@ -393,7 +433,17 @@ def load_weights(model: Any, filepath: str | os.PathLike) -> None:
         >>> model.load_weights("model.weights.npz")  # doctest: +SKIP
     """
     filepath = os.fspath(filepath)
+    if _head(filepath) == HDF5_MAGIC:
+        from tinygrad_es.models.keras_h5 import load_h5_weights, read_h5_file
+
+        return load_h5_weights(read_h5_file(filepath), model)
     with Archive(filepath) as archive:
+        if not archive.has(_HEADER_KEY) and {"config.json", "model.weights.h5"} <= set(
+                archive.members):
+            from tinygrad_es.models.keras_h5 import H5Weights, load_h5_weights
+
+            h5 = H5Weights(archive.read_bytes("model.weights.h5"), filepath)
+            return load_h5_weights(h5, model)
         header = _read_header(archive)
         weights = _read_weights(archive, header, model)
         state = None

@@ -319,5 +319,10 @@ class Sequential(Trainer):
         """Load weights saved by ``save_weights`` or ``save`` into this (same-shaped) model."""
         saving.load_weights(self, filepath)
 
+    def to_keras(self) -> Any:
+        """A live ``keras.Model`` with the same layers and weights (see models.keras_format)."""
+        from tinygrad_es.models.keras_format import to_keras
+        return to_keras(self)
+
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, built={self.built}>"
