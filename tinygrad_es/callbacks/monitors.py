@@ -191,8 +191,9 @@ class ModelCheckpoint(_MonitorCallback):
     """Save the model (or only its weights) after every epoch or every ``save_freq`` batches.
 
     ``filepath`` may hold ``{epoch}`` (1-based) and log keys, e.g.
-    ``"m_{epoch:02d}_{val_loss:.3f}.keras"``. The file is whatever ``model.save`` writes (our
-    ``.npz`` format, under any of Keras's extensions or ``.npz``).
+    ``"m_{epoch:02d}_{val_loss:.3f}.keras"``. The file is whatever ``model.save`` (or
+    ``save_weights``) writes for that name: Keras's own zip for ``.keras``, Keras's h5 layout for
+    ``.weights.h5``, our npz (exact resume) for any other name.
     With ``save_best_only`` a file is written only when ``monitor`` improves.
 
     Example:
