@@ -1,6 +1,6 @@
 """Layers, named as in ``keras.layers``: ``Dense``, activation layers, ``Dropout``, ``Flatten``,
 ``Input``/``InputLayer``; ``serialize``/``deserialize`` by class name (only the classes listed here,
-so loading a model never runs code from the file).
+so loading a model never runs code from the file: a ``Lambda`` is refused).
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from tinygrad_es.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgP
                                         GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D,
                                         GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                                         MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from tinygrad_es.layers.normalization import BatchNormalization, LayerNormalization
+from tinygrad_es.layers.preprocessing import Normalization, Rescaling
+from tinygrad_es.layers.embedding import Embedding
+from tinygrad_es.layers.lambda_layer import Lambda
 from tinygrad_es.utils.registry import deserialize_object, serialize_object
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU",
@@ -30,6 +34,8 @@ __all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "MaxPooling1D", "MaxPooling2D
             "GlobalAveragePooling1D", "GlobalAveragePooling2D", "MaxPool1D", "MaxPool2D",
             "AvgPool1D", "AvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D",
             "GlobalAvgPool2D", "Reshape", "ZeroPadding2D", "UpSampling2D"]
+__all__ += ["BatchNormalization", "LayerNormalization", "Normalization", "Rescaling", "Embedding",
+            "Lambda"]
 
 LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU, Sigmoid, Tanh, SELU,
@@ -38,6 +44,8 @@ LAYERS.update({cls.__name__: cls for cls in (  # convolution, pooling and reshap
     Conv1D, Conv2D, Conv2DTranspose, MaxPooling1D, MaxPooling2D, AveragePooling1D,
     AveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalAveragePooling1D,
     GlobalAveragePooling2D, Reshape, ZeroPadding2D, UpSampling2D)})
+LAYERS.update({cls.__name__: cls for cls in (  # normalization, preprocessing, Embedding, Lambda
+    BatchNormalization, LayerNormalization, Normalization, Rescaling, Embedding, Lambda)})
 
 
 def serialize(layer: Layer) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 from tinygrad_es.layers.base import Layer, Shape, standardize_shape
@@ -33,6 +34,10 @@ class InputLayer(Layer):
                 raise ValueError(tr("InputLayer: {key}=True is not supported by tinygrad_es",
                                     key=key))
         kwargs.pop("input_tensor", None)
+        if "input_shape" in kwargs:  # Keras 2's name: Keras 3 still takes it, with this warning
+            warnings.warn(tr("Argument `input_shape` is deprecated. Use `shape` instead."),
+                          stacklevel=2)
+            shape = kwargs.pop("input_shape")
         super().__init__(name=name, dtype=dtype, **kwargs)
         if shape is not None and batch_shape is not None:
             raise ValueError(tr("InputLayer accepts `shape` or `batch_shape`, not both. "
