@@ -448,3 +448,28 @@ def test_load_model_takes_keras_arguments(tmp_path, keras):
         assert not load_model(tmp_path / name, compile=False).compiled
     with pytest.raises(ValueError, match="custom_objects are not supported"):
         load_model(tmp_path / "k.keras", custom_objects={"MyLayer": object})
+
+
+def _normalizing_model(lib, x):
+    L = lib.layers
+    norm = L.Normalization()
+    norm.adapt(x)
+    return lib.Sequential([lib.Input((4,)), norm, L.Dense(5), L.BatchNormalization(),
+                           L.LayerNormalization(), L.Rescaling(0.5, offset=0.1), L.Dense(3)])
+
+
+@pytest.mark.parametrize("writer", ["keras", "ours"])
+def test_normalization_layers_cross_over_both_ways(tmp_path, keras, writer):
+    # Keras keeps Normalization's count as int64: our reader accepts integer layer variables.
+    x = RNG.normal(size=(16, 4)).astype("float32")
+    lib, reader = (keras, None) if writer == "keras" else (__import__("tinygrad_es"), keras)
+    model = _normalizing_model(lib, x)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, x[:, :3], epochs=1, batch_size=8, verbose=0)   # moving statistics move
+    model.save(tmp_path / "n.keras")
+    back = (load_model(tmp_path / "n.keras") if reader is None
+            else keras.saving.load_model(tmp_path / "n.keras"))
+    for a, b in zip(back.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=PARITY_TOL["float32"], atol=PARITY_TOL["float32"])

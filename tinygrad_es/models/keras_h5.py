@@ -165,7 +165,7 @@ class H5Weights:
                                  "data inside the file is read")
             if dataset.dtype.kind not in kind or dataset.dtype.fields is not None:
                 raise self.error(f"{where!r} holds dtype {dataset.dtype}, expected "
-                                 f"{'floating-point' if kind == 'f' else 'integer'} data")
+                                 f"{'floating-point' if kind == 'f' else 'integer' if kind == 'i' else 'numeric'} data")
             if tuple(dataset.shape) != tuple(shape):
                 raise self.error(f"{where!r} has shape {tuple(dataset.shape)}, but the model "
                                  f"expects {tuple(shape)}", "does not fit the model")
@@ -187,7 +187,8 @@ class H5Weights:
         weights: list[np.ndarray] = []
         for path, layer in zip(layer_paths(model.layers), model.layers):
             shapes = [w.shape for w in layer.weights]
-            weights += self.read_vars(path, shapes, ["f"] * len(shapes))
+            # integers too: Keras keeps some counters (Normalization's count) as int64
+            weights += self.read_vars(path, shapes, ["fi"] * len(shapes))
         return weights
 
     def read_optimizer(self, layout: list[tuple[str, tuple, str]]) -> list[np.ndarray] | None:
