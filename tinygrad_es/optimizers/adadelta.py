@@ -33,6 +33,8 @@ class Adadelta(Optimizer):
         Adadelta(learning_rate=1)
     """
 
+    _elementwise_update = True   # flat.py: update_step may run on segments of flat buffers
+
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7,
                  **kwargs):
         super().__init__(learning_rate, **kwargs)  # the base options: see Optimizer

@@ -30,6 +30,8 @@ class Adagrad(Optimizer):
         Adagrad(learning_rate=0.01)
     """
 
+    _elementwise_update = True   # flat.py: update_step may run on segments of flat buffers
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  **kwargs):
         super().__init__(learning_rate, **kwargs)  # the base options: see Optimizer

@@ -40,6 +40,8 @@ class Adam(Optimizer):
         Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=True)
     """
 
+    _elementwise_update = True   # flat.py: update_step may run on segments of flat buffers
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
         super().__init__(learning_rate, **kwargs)  # the base options: see Optimizer

@@ -34,6 +34,8 @@ class Adamax(Optimizer):
         Adamax(learning_rate=0.001, beta_1=0.8)
     """
 
+    _elementwise_update = True   # flat.py: update_step may run on segments of flat buffers
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  **kwargs):
         super().__init__(learning_rate, **kwargs)  # the base options: see Optimizer

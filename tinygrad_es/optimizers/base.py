@@ -45,6 +45,11 @@ construction, as Keras's is (float32 mode: ``float(SGD(0.001).learning_rate)`` i
 Keras casts a Python float with ``ops.cast`` it goes through float32 even in float64 mode; the
 optimizers do the same with :func:`tinygrad_es.tfcast.tf_constant` and say so in a ``# NOTE:``.
 
+Flat buffers (``flat.py``, the :class:`FlatBuffers` base): the elementwise optimizers keep the
+weights and their state in one buffer per dtype and run ``update_step`` on a few large segments of
+it, bit for bit the same; ``Optimizer.flat_buffers = False`` turns that off, ``opt.update_path``
+tells which path ran.
+
 The argument checks are in ``_validation.py`` and gradient clipping in ``clipping.py``; saving,
 restoring and printing an optimizer (``get_state``, ``get_config``, ``repr``) close this file.
 """
@@ -63,6 +68,7 @@ from tinygrad_es.optimizers import schedules as schedules_module
 from tinygrad_es.optimizers._validation import (as_gradient, check_base_arguments,
                                                 check_learning_rate, check_number)
 from tinygrad_es.optimizers.clipping import clip_gradients
+from tinygrad_es.optimizers.flat import FlatBuffers, FlatStorage
 from tinygrad_es.optimizers.schedules import LearningRateSchedule
 from tinygrad_es.optimizers.variable import BoundVariable, Variable
 from tinygrad_es.tfcast import tf_constant
@@ -75,7 +81,7 @@ _ACCUMULATED_ITERATIONS = N_("With gradient_accumulation_steps, `iterations` is 
                               "(calls // steps) and cannot be assigned, as in Keras")
 
 
-class Optimizer:
+class Optimizer(FlatBuffers):
     """Base class of the optimizers: the Keras loop around one ``update_step`` per variable.
 
     Args:
@@ -144,6 +150,8 @@ class Optimizer:
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern | None = None
         self._decay_mask: list[bool] | None = None
+        self._flat: FlatStorage | None = None
+        self.update_path: str | None = None   # "flat" or "per_variable": the last update's
 
     # ----- learning rate and step count -----
 
@@ -233,6 +241,7 @@ class Optimizer:
         self._index = {id(v): i for i, v in enumerate(variables)}
         self._slots = [{} for _ in variables]
         self._decay_mask = None
+        self._build_flat(variables)   # flat.py: the weights become views of flat buffers
         if self.use_ema:
             self._averages = self.add_optimizer_variables(variables, "average")
         if self.gradient_accumulation_steps:
@@ -265,6 +274,9 @@ class Optimizer:
         names = [names] if single else list(names)
         inits = (initializer if isinstance(initializer, (list, tuple))
                  else [initializer] * len(names))
+        flat = self._flat
+        if flat is not None and [id(v) for v in variables] == flat.ids:
+            return self._add_flat_variables(names, inits, single)
         out = tuple([] for _ in names)
         for variable in variables:
             w = variable.data
@@ -302,19 +314,21 @@ class Optimizer:
         pattern = self._exclude_pattern
         return pattern is None or pattern.search(getattr(variable, "name", None) or "") is None
 
-    def _apply_weight_decay(self, variables: list, learning_rate) -> None:
+    def _apply_weight_decay(self, variables: list, learning_rate, flat: bool = False) -> None:
         if self._decay_mask is None:
             self._decay_mask = [self._use_weight_decay(v) for v in self._variables]
         mask, index, factors = self._decay_mask, self._index, {}
-        for variable in variables:
-            if mask[index[id(variable)]]:
-                w = variable.data
-                if w.dtype not in factors:
-                    # NOTE: wd goes through float32 (tf.cast), even in float64 mode.
-                    factors[w.dtype] = (tf_constant(self.weight_decay, w.dtype),
-                                        tf_constant(learning_rate, w.dtype))
-                wd, lr = factors[w.dtype]
-                w -= w * wd * lr
+        if flat and all(mask):   # once per segment of the flat buffers
+            arrays = [stand_in.data for stand_in in self._flat.stand_ins]
+        else:
+            arrays = [v.data for v in variables if mask[index[id(v)]]]
+        for w in arrays:
+            if w.dtype not in factors:
+                # NOTE: wd goes through float32 (tf.cast), even in float64 mode.
+                factors[w.dtype] = (tf_constant(self.weight_decay, w.dtype),
+                                    tf_constant(learning_rate, w.dtype))
+            wd, lr = factors[w.dtype]
+            w -= w * wd * lr
 
     # ----- the loop -----
 
@@ -366,7 +380,11 @@ class Optimizer:
         if missing:
             warnings.warn(tr("Gradients do not exist for variables {missing}; they are not "
                              "updated this step", missing=missing), stacklevel=2)
-        grads, variables = pairs_g, pairs_v
+        self._apply_checked(pairs_g, pairs_v)
+
+    def _apply_checked(self, grads: list, variables: list) -> None:
+        """``apply`` after the checks: ndarray gradients of the right dtype and shape."""
+        index = self._index
         if self.loss_scale_factor is not None:
             scale = self.loss_scale_factor
             grads = [g / scale for g in grads]
@@ -395,6 +413,15 @@ class Optimizer:
     def _update(self, grads: list, variables: list) -> None:
         grads = clip_gradients(grads, self.clipnorm, self.global_clipnorm, self.clipvalue)
         learning_rate = self._current_learning_rate()
+        flat = self._flat
+        if flat is not None and flat.covers(variables):
+            # flat.py: the same update_step, once per segment of the flat buffers
+            self.update_path = "flat"
+            if self.weight_decay is not None:
+                self._apply_weight_decay(variables, learning_rate, flat=True)
+            self._update_variables(flat.segment_grads(grads), flat.stand_ins, learning_rate)
+            return
+        self.update_path = "per_variable"
         if self.weight_decay is not None:
             self._apply_weight_decay(variables, learning_rate)
         self._update_variables(grads, variables, learning_rate)
@@ -419,8 +446,12 @@ class Optimizer:
         steps = self.gradient_accumulation_steps
         count = self._iterations // steps if steps else self._iterations   # Keras's iterations
         first = count == 0
-        for variable, average in zip(self._variables, self._averages):
-            w = variable.data
+        flat = self._flat
+        if flat is not None and flat.adopt():   # flat.py: once per segment
+            pairs = [(seg.stand_in.data, self._averages.flat[seg.key]) for seg in flat.segments]
+        else:
+            pairs = [(v.data, a) for v, a in zip(self._variables, self._averages)]
+        for w, average in pairs:
             # NOTE: Keras's momentum is cast(iterations != 0) * ema_momentum: 0 on the first step.
             momentum = w.dtype.type(not first) * self.ema_momentum
             average[...] = momentum * average + (1 - momentum) * w

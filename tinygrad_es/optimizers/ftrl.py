@@ -40,6 +40,8 @@ class Ftrl(Optimizer):
         Ftrl(learning_rate=0.001, l1_regularization_strength=0.01)
     """
 
+    _elementwise_update = True   # flat.py: update_step may run on segments of flat buffers
+
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
                  initial_accumulator_value=0.1, l1_regularization_strength=0.0,
                  l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,

@@ -32,6 +32,8 @@ class Lion(Optimizer):
         Lion(learning_rate=0.0001)
     """
 
+    _elementwise_update = True   # flat.py: update_step may run on segments of flat buffers
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99,
                  **kwargs):
         super().__init__(learning_rate, **kwargs)  # the base options: see Optimizer

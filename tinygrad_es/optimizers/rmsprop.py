@@ -37,6 +37,8 @@ class RMSprop(Optimizer):
         RMSprop(learning_rate=0.001, momentum=0.9, centered=True)
     """
 
+    _elementwise_update = True   # flat.py: update_step may run on segments of flat buffers
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  **kwargs):
         super().__init__(learning_rate, **kwargs)  # the base options: see Optimizer

@@ -33,6 +33,8 @@ class SGD(Optimizer):
         SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     """
 
+    _elementwise_update = True   # flat.py: update_step may run on segments of flat buffers
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)  # the base options: see Optimizer
         self.momentum = check_number("momentum", momentum, 0.0, 1.0)
