@@ -1,17 +1,21 @@
-"""Models, named as in ``keras.models``: ``Sequential``, ``load_model``, ``save_model``, and
-``ModelFileError``, the one error a malformed model file raises."""
+"""Models, named as in ``keras.models``: ``Model`` (functional or subclassed), ``Sequential``,
+``load_model``, ``save_model``, and ``ModelFileError``, the one error a malformed model file
+raises."""
 
 import os
 
 from tinygrad_es.models.saving import ModelFileError, read_model, save_model
+from tinygrad_es.models.model import Model
+from tinygrad_es.models.functional import Functional
 from tinygrad_es.models.sequential import Sequential
 
-__all__ = ["Sequential", "load_model", "save_model", "ModelFileError"]
+__all__ = ["Model", "Functional", "Sequential", "load_model", "save_model", "ModelFileError"]
 
-MODEL_CLASSES = {"Sequential": Sequential}  # the model classes a saved file may name
+# The model classes a saved file may name (nothing else is instantiated from a file).
+MODEL_CLASSES = {"Sequential": Sequential, "Functional": Functional}
 
 
-def load_model(filepath: str | os.PathLike) -> Sequential:
+def load_model(filepath: str | os.PathLike) -> Model:
     """Rebuild a model saved by ``model.save``: architecture, weights, compile state, optimizer.
 
     Nothing from the file is executed: only known classes are instantiated from their configs.
