@@ -27,14 +27,14 @@ from tinygrad_es import (  # noqa: E402  (order: the engine first)
 )
 from tinygrad_es import backend, ops, random  # noqa: E402  (keras.backend, keras.ops, keras.random)
 from tinygrad_es.layers import Input  # noqa: E402
-from tinygrad_es.models import Sequential  # noqa: E402
+from tinygrad_es.models import Model, Sequential  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "no_grad", "is_grad_enabled", "gradcheck", "numerical_grad", "GradcheckError",
     "concatenate", "stack", "where", "maximum", "minimum",
-    "Sequential", "Input", "activations", "callbacks", "config", "datasets", "initializers",
+    "Model", "Sequential", "Input", "activations", "callbacks", "config", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
     "backend", "ops", "random",
 ]

@@ -13,6 +13,9 @@ from tinygrad_es.layers.base import Layer
 from tinygrad_es.layers.input_layer import Input, InputLayer
 from tinygrad_es.layers.core import Dense
 from tinygrad_es.layers.regularization import Dropout
+from tinygrad_es.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
+                                        Subtract, add, average, concatenate, maximum, minimum,
+                                        multiply, subtract)
 from tinygrad_es.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
 from tinygrad_es.layers.convolutional import Conv1D, Conv2D, Conv2DTranspose
 from tinygrad_es.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
@@ -36,6 +39,8 @@ __all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "MaxPooling1D", "MaxPooling2D
             "GlobalAvgPool2D", "Reshape", "ZeroPadding2D", "UpSampling2D"]
 __all__ += ["BatchNormalization", "LayerNormalization", "Normalization", "Rescaling", "Embedding",
             "Lambda"]
+__all__ += ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"]
 
 LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU, Sigmoid, Tanh, SELU,
@@ -46,6 +51,8 @@ LAYERS.update({cls.__name__: cls for cls in (  # convolution, pooling and reshap
     GlobalAveragePooling2D, Reshape, ZeroPadding2D, UpSampling2D)})
 LAYERS.update({cls.__name__: cls for cls in (  # normalization, preprocessing, Embedding, Lambda
     BatchNormalization, LayerNormalization, Normalization, Rescaling, Embedding, Lambda)})
+LAYERS.update({cls.__name__: cls for cls in (  # merging (issue 12)
+    Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate)})
 
 
 def serialize(layer: Layer) -> dict[str, Any]:

@@ -24,6 +24,10 @@ from tinygrad_es.i18n import tr
 
 __all__ = ["Layer", "reset_names"]
 
+# Set once any layer calls add_loss: only then do model calls clear the losses of the last call
+# (so that models that never use add_loss pay nothing for it).
+CALL_LOSSES_USED = [False]
+
 Shape = tuple[int | None, ...]
 
 # The automatic names live in utils/naming.py (one rule for every family); re-exported here for
@@ -111,7 +115,9 @@ class Layer:
         self._trainable = bool(trainable)
         self._weights: list[Tensor] = []
         self._trainable_flags: list[bool] = []
-        self._regularized: list[tuple[Tensor, Callable[[Tensor], Tensor], bool]] = []
+        self._penalized: list[tuple[Tensor, Callable[[Tensor], Tensor], bool]] = []
+        self._call_losses: list[Tensor] = []    # add_loss() during the last call
+        self._inbound_nodes: list[Any] = []     # symbolic calls (models/symbolic.py Node)
         self.built = False
         self._build_shape: Shape | None = None
         self._output_shape: Shape | None = None
@@ -127,7 +133,7 @@ class Layer:
         # As Keras's build wrapper: a subclass's build(), however it is called, ends with the layer
         # marked built and its input/output shapes recorded.
         super().__init_subclass__(**kwargs)
-        if "build" in cls.__dict__:
+        if "build" in cls.__dict__ and not cls.__dict__.get("_own_build", False):
             cls.build = _recording_build(cls.__dict__["build"])
         if "call" in cls.__dict__:
             cls._call_takes_training, cls._call_takes_mask = _call_arguments(cls.__dict__["call"])
@@ -177,9 +183,15 @@ class Layer:
         """Convert x to a Tensor of the layer's dtype, build on the first call, run ``call``.
 
         ``training`` (and ``mask``, when given) reach ``call`` only if its signature takes them,
-        so ``def call(self, inputs)`` works as in Keras.
+        so ``def call(self, inputs)`` works as in Keras. A list/tuple/dict of inputs (merge
+        layers) is converted item by item and ``build`` gets the list of shapes; symbolic inputs
+        (``keras.Input``) record a node of a functional graph instead (models/symbolic.py).
         """
-        if not isinstance(x, Tensor) or x.data.dtype is not self._np_dtype:
+        if not isinstance(x, Tensor):
+            if isinstance(x, (list, tuple, dict)) or _is_keras_tensor(x):
+                return self._call_structure(x, training, mask)
+            x = self._convert_input(x)
+        elif x.data.dtype is not self._np_dtype:
             x = self._convert_input(x)
         if not self.built:
             self._build((None,) + x.data.shape[1:])
@@ -187,6 +199,21 @@ class Layer:
             if self._call_takes_training:
                 return self.call(x, training=training, mask=mask)
             return self.call(x, mask=mask)
+        if self._call_takes_training:
+            return self.call(x, training=training)
+        return self.call(x)
+
+    def _call_structure(self, x: Any, training: Any, mask: Any) -> Any:
+        """The non-Tensor branch of ``__call__``: symbolic inputs, or several inputs at once."""
+        from tinygrad_es.models import symbolic
+
+        if symbolic.is_symbolic(x):
+            return symbolic.call_symbolic(self, x)
+        if not (isinstance(x, dict) or any(isinstance(v, (Tensor, np.ndarray)) for v in x)):
+            return self(self._convert_input(x), training, mask)  # nested lists of numbers
+        x = symbolic.map_structure(self._convert_input, x)
+        if not self.built:
+            self._build(symbolic.map_structure(lambda t: (None,) + t.data.shape[1:], x))
         if self._call_takes_training:
             return self.call(x, training=training)
         return self.call(x)
@@ -211,9 +238,10 @@ class Layer:
 
     def _build(self, input_shape: Shape) -> None:
         if not self.built:
-            self.build(tuple(input_shape))
+            input_shape = _as_shape(input_shape)
+            self.build(input_shape)
             if not self.built:  # Layer itself (no build override)
-                _mark_built(self, tuple(input_shape))
+                _mark_built(self, input_shape)
 
     # ----- weights -----
 
@@ -276,8 +304,48 @@ class Layer:
         self._trainable_flags.append(bool(trainable))
         reg = regularizers.get(regularizer)
         if reg is not None:
-            self._regularized.append((weight, reg, bool(trainable)))
+            self._penalized.append((weight, reg, bool(trainable)))
         return weight
+
+    # ----- layers inside layers (Keras's tracking) -----
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Attributes that hold layers (alone, or in lists, tuples, dicts), in first-assignment
+        # order: their weights and losses are this layer's too, as in Keras.
+        if (isinstance(value, (Layer, list, tuple, dict)) and value is not self
+                and name not in _UNTRACKED):
+            tracked = self.__dict__.get("_tracked")
+            if tracked is None:
+                object.__setattr__(self, "_tracked", tracked := {})
+            tracked[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self.__dict__.get("_tracked", {}).pop(name, None)
+        object.__delattr__(self, name)
+
+    def _sublayers(self) -> list[Layer]:
+        """The layers this one holds directly, in assignment order, each once."""
+        tracked = self.__dict__.get("_tracked")
+        if not tracked:
+            return []
+        found: list[Layer] = []
+        for value in tracked.values():
+            for leaf in _layer_leaves(value):
+                if leaf is not self and all(leaf is not f for f in found):
+                    found.append(leaf)
+        return found
+
+    def _flatten_layers(self) -> list[Layer]:
+        """Every layer inside, nested ones too, each once (depth first)."""
+        out: list[Layer] = []
+        for layer in self._sublayers():
+            for sub in [layer] + layer._flatten_layers():
+                if all(sub is not o for o in out):
+                    out.append(sub)
+        return out
+
+    # ----- weights -----
 
     @property
     def trainable(self) -> bool:
@@ -288,33 +356,120 @@ class Layer:
         self._trainable = bool(value)
         for weight, flag in zip(self._weights, self._trainable_flags):
             weight.requires_grad = flag and self._trainable
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    def _collect(self, own: list[Tensor], pick: Callable[[Layer], list[Tensor]]) -> list[Tensor]:
+        """``own``, then ``pick(layer)`` of each sublayer, each weight once (Keras's order)."""
+        sublayers = self._sublayers()
+        if not sublayers:
+            return own
+        seen = {id(w) for w in own}
+        for layer in sublayers:
+            for w in pick(layer):
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    own.append(w)
+        return own
 
     @property
     def weights(self) -> list[Tensor]:
-        """All weights, trainable first in creation order (Keras's order: kernel, bias)."""
-        return list(self._weights)
+        """All weights: this layer's own in creation order (Keras's order: kernel, bias), then
+        those of the layers it holds."""
+        return self._collect(list(self._weights), lambda layer: layer.weights)
 
     @property
     def trainable_weights(self) -> list[Tensor]:
         if not self._trainable:
             return []
-        return [w for w, flag in zip(self._weights, self._trainable_flags) if flag]
+        own = [w for w, flag in zip(self._weights, self._trainable_flags) if flag]
+        return self._collect(own, lambda layer: layer.trainable_weights)
 
     @property
     def non_trainable_weights(self) -> list[Tensor]:
         if not self._trainable:
-            return list(self._weights)
-        return [w for w, flag in zip(self._weights, self._trainable_flags) if not flag]
+            return self.weights
+        own = [w for w, flag in zip(self._weights, self._trainable_flags) if not flag]
+        return self._collect(own, lambda layer: layer.non_trainable_weights)
+
+    @property
+    def trainable_variables(self) -> list[Tensor]:
+        """Keras's other name for ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Tensor]:
+        """Keras's other name for ``non_trainable_weights``."""
+        return self.non_trainable_weights
+
+    @property
+    def variables(self) -> list[Tensor]:
+        """Keras's other name for ``weights``."""
+        return self.weights
 
     @property
     def losses(self) -> list[Tensor]:
-        """Penalties of the current trainable weights: scalar Tensors with their graph.
+        """Keras's order: the losses ``add_loss`` gave during the last call (this layer's, then
+        those of the layers inside), then the penalties of the trainable weights: scalar
+        Tensors with their graph.
 
         As in Keras, a frozen weight (``trainable=False``) contributes no penalty.
         """
+        inner = self._flatten_layers()
+        out = list(self._call_losses)
+        for layer in inner:
+            out += layer._call_losses
+        if not self._trainable:
+            return out
+        out += self._own_penalties()
+        for layer in inner:
+            if layer._trainable:
+                out += layer._own_penalties()
+        return out
+
+    def _own_penalties(self) -> list[Tensor]:
         if not self._trainable:
             return []
-        return [reg(w) for w, reg, trainable in self._regularized if trainable]
+        return [reg(w) for w, reg, trainable in self._penalized if trainable]
+
+    def add_loss(self, loss: Any) -> None:
+        """Add a loss term (a scalar Tensor with its graph, or a number) that ``fit`` adds to the
+        compiled loss. As in Keras 3, the losses added during a call are dropped when the model
+        that holds the layer is called again.
+
+        Example:
+            >>> layer = Layer(name="demo4"); layer.add_loss(Tensor(0.5)); layer.losses
+            [Tensor(0.5, dtype=float32)]
+        """
+        if not isinstance(loss, Tensor):
+            loss = Tensor(np.asarray(loss, dtype=self._np_dtype))
+        self._call_losses.append(loss)
+        CALL_LOSSES_USED[0] = True
+
+    def _clear_call_losses(self) -> None:
+        self._call_losses.clear()
+        for layer in self._flatten_layers():
+            layer._call_losses.clear()
+
+    # ----- the functional graph: nodes this layer was called at -----
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's first call on KerasTensors (Keras's ``layer.input``)."""
+        return self._node_attribute("input_tensors", "input")
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's first call on KerasTensors, for feature extraction:
+        ``keras.Model(model.inputs, model.layers[1].output)``."""
+        return self._node_attribute("output_tensors", "output")
+
+    def _node_attribute(self, attr: str, what: str) -> Any:
+        if not self._inbound_nodes:
+            raise AttributeError(tr("The layer {name} has never been called and thus has no "
+                                    "defined {what}.", name=self.name, what=what))
+        values = getattr(self._inbound_nodes[0], attr)
+        return values[0] if len(values) == 1 else values
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights as ndarrays, in ``weights`` order.
@@ -324,7 +479,7 @@ class Layer:
             >>> layer.get_weights()
             [array([1., 1.], dtype=float32)]
         """
-        return [w.data.copy() for w in self._weights]
+        return [w.data.copy() for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Overwrite the weights in place from arrays of the same count and shapes.
@@ -334,7 +489,17 @@ class Layer:
             >>> layer.set_weights([np.array([3.0, 4.0])]); layer.get_weights()
             [array([3., 4.], dtype=float32)]
         """
-        assign_weights(self._weights, weights, f"layer '{self.name}'", self)
+        targets = self.weights
+        if len(targets) == len(self._weights):
+            assign_weights(targets, weights, f"layer '{self.name}'", self)
+            return
+        owners: dict[int, Layer] = {}
+        for layer in [self] + self._flatten_layers():
+            for w in layer._weights:
+                owners.setdefault(id(w), layer)
+        kind = "layer" if not hasattr(self, "compiled") else "model"
+        assign_weights(targets, weights, f"{kind} '{self.name}'",
+                       lambda i: owners.get(id(targets[i]), self))
 
     def count_params(self) -> int:
         """Number of scalars in all weights (the layer must be built)."""
@@ -342,7 +507,7 @@ class Layer:
             raise ValueError(tr("You tried to call `count_params` on layer '{name}', but the "
                                 "layer isn't built. You can build it manually via: "
                                 "`layer.build(input_shape)`.", name=self.name))
-        return int(sum(w.data.size for w in self._weights))
+        return int(sum(w.data.size for w in self.weights))
 
     @property
     def input_shape(self) -> Shape | None:
@@ -362,6 +527,36 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+# Layer's own list-valued state, never searched for layers.
+_UNTRACKED = frozenset({"_weights", "_trainable_flags", "_penalized", "_call_losses",
+                        "_inbound_nodes", "_tracked", "_build_shape", "_output_shape",
+                        "_batch_input_shape"})
+
+
+def _layer_leaves(value: Any) -> list[Layer]:
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _layer_leaves(v)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value if isinstance(v, (Layer, list, tuple, dict))
+                for leaf in _layer_leaves(v)]
+    return []
+
+
+def _as_shape(shape: Any) -> Any:
+    """A shape as a tuple; a list of shapes (merge layers) as a list of tuples, as Keras."""
+    if isinstance(shape, dict):
+        return shape
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_as_shape(s) for s in shape]
+    return tuple(shape)
+
+
+def _is_keras_tensor(x: Any) -> bool:
+    return type(x).__name__ == "KerasTensor"
+
+
 def _mark_built(layer: Layer, input_shape: Shape) -> None:
     layer.built = True
     layer._build_shape = input_shape
@@ -375,7 +570,7 @@ def _recording_build(build: Callable[[Layer, Shape], None]) -> Callable[[Layer, 
     def wrapper(self: Layer, input_shape: Shape) -> None:
         if self.built and self._build_shape is not None:
             return
-        input_shape = tuple(input_shape)
+        input_shape = _as_shape(input_shape)
         build(self, input_shape)
         _mark_built(self, input_shape)
     return wrapper

@@ -1,4 +1,9 @@
-"""``Input(shape)`` / ``InputLayer``: declare the input shape of a Sequential model."""
+"""``Input(shape)`` / ``InputLayer``: the input of a model.
+
+``Input`` returns the symbolic tensor (a ``KerasTensor``) that a functional model starts from;
+``InputLayer`` is the layer that made it, which a Sequential model also accepts as its first
+layer (Keras 3 takes both).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ __all__ = ["InputLayer", "Input"]
 
 
 class InputLayer(Layer):
-    """Declares the input shape of a Sequential model (not listed in ``model.layers``).
+    """Declares the input of a model (listed in a functional model's ``layers``, not in a
+    Sequential's, as Keras does).
 
     Args:
         shape: shape of one sample, e.g. ``(4,)``.
@@ -56,6 +62,10 @@ class InputLayer(Layer):
                                 "Input(shape=(4,))."))
         self.built = True
         self._build_shape = self._output_shape = self.batch_shape
+        from tinygrad_es.models.symbolic import KerasTensor, Node
+
+        # Keras's design: the layer's one node has no inputs and outputs the symbolic tensor.
+        Node(self, (), {}, KerasTensor(self.batch_shape, self.dtype, name=self.name))
 
     @property
     def shape(self) -> Shape:
@@ -73,16 +83,18 @@ class InputLayer(Layer):
 
 
 def Input(shape: Sequence[int] | None = None, batch_size: int | None = None, dtype: Any = None,
-          name: str | None = None, batch_shape: Sequence[int | None] | None = None) -> InputLayer:
-    """The input of a Sequential model: ``Sequential([Input((4,)), Dense(3)])``.
+          name: str | None = None, batch_shape: Sequence[int | None] | None = None) -> Any:
+    """The symbolic input of a model: ``x = Input((4,)); model = Model(x, Dense(3)(x))``, or the
+    first entry of ``Sequential([Input((4,)), Dense(3)])``.
 
-    In Keras this returns a symbolic tensor; tinygrad_es has no functional API, so it returns the
-    ``InputLayer`` that declares the shape.
+    Returns the ``KerasTensor`` of a new ``InputLayer`` (shape with a None batch axis, dtype,
+    name), as Keras does.
 
     Example:
         >>> Input((4,)).shape
         (None, 4)
     """
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
-                      name=name)
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                       name=name)
+    return layer.output
 

@@ -1,21 +1,25 @@
-"""Models, named as in ``keras.models``: ``Sequential``, ``load_model``, ``save_model``, and
-``ModelFileError``, the one error a malformed model file raises."""
+"""Models, named as in ``keras.models``: ``Model`` (functional or subclassed), ``Sequential``,
+``load_model``, ``save_model``, and ``ModelFileError``, the one error a malformed model file
+raises."""
 
 import os
 from typing import Any
 
 from tinygrad_es.i18n import tr
 from tinygrad_es.models.saving import ModelFileError, read_model, save_model
+from tinygrad_es.models.model import Model
+from tinygrad_es.models.functional import Functional
 from tinygrad_es.models.sequential import Sequential
 
-__all__ = ["Sequential", "load_model", "save_model", "ModelFileError"]
-__all__ += ["from_keras"]
+__all__ = ["Model", "Functional", "Sequential", "load_model", "save_model", "ModelFileError",
+           "from_keras"]
 
-MODEL_CLASSES = {"Sequential": Sequential}  # the model classes a saved file may name
+# The model classes a saved file may name (nothing else is instantiated from a file).
+MODEL_CLASSES = {"Sequential": Sequential, "Functional": Functional}
 
 
 def load_model(filepath: str | os.PathLike, custom_objects: Any = None, compile: bool = True,
-               safe_mode: bool = True) -> Sequential:
+               safe_mode: bool = True) -> Model:
     """Rebuild a model saved by ``model.save``: architecture, weights, compile state, optimizer.
 
     Reads our npz and Keras 3's ``.keras`` zip (written by Keras or by us), told apart by

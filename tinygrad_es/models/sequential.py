@@ -1,4 +1,10 @@
-"""``Sequential``: a stack of layers, each feeding the next; training comes from ``Trainer``.
+"""``Sequential``: a stack of layers, each feeding the next; a ``Model`` (models/model.py holds
+weights, saving and summary; ``Trainer`` the training).
+
+# NOTE: Keras builds a functional graph inside Sequential; here the stack runs directly (one
+# loop over the layers, the cheapest forward on the hot path). When the input is known (an
+# ``Input`` first), the same layers are also called once on the KerasTensor, so that
+# ``model.inputs``/``outputs`` and each ``layer.output`` exist for feature extraction, as in Keras.
 
 The model is built when its input shape is known: from ``Input((4,))`` as first layer, from
 ``input_dim``/``input_shape`` on the first layer, from ``build((None, 4))``, or from the first data
@@ -15,9 +21,11 @@ import numpy as np
 from tinygrad_es import layers as layers_module
 from tinygrad_es.layers.base import (Layer, assign_weights, standardize_dtype, to_snake_case,
                                      unique_name)
+from tinygrad_es.i18n import tr
+from tinygrad_es.layers import base
 from tinygrad_es.layers.input_layer import InputLayer
-from tinygrad_es.models import saving
-from tinygrad_es.models.training import Trainer
+from tinygrad_es.models.model import Model
+from tinygrad_es.models.symbolic import KerasTensor, call_symbolic, is_symbolic
 from tinygrad_es.tensor import Tensor
 
 __all__ = ["Sequential"]
@@ -25,7 +33,7 @@ __all__ = ["Sequential"]
 Shape = tuple[int | None, ...]
 
 
-class Sequential(Trainer):
+class Sequential(Model):
     """A linear stack of layers.
 
     Args:
@@ -40,16 +48,16 @@ class Sequential(Trainer):
         ((None, 1), 10)
     """
 
+    _own_build = True  # build() records the shapes itself
+
     def __init__(self, layers: Sequence[Layer] | None = None, trainable: bool = True,
                  name: str | None = None, dtype: Any = None):
-        super().__init__()
         if name is None:
             name = unique_name(to_snake_case(type(self).__name__))
         elif not isinstance(name, str) or not name or "/" in name:
             raise ValueError(f"Argument `name` must be a non-empty string without `/`. "
                              f"Received: name={name!r}")
-        self.name = name
-        self.dtype = standardize_dtype(dtype)
+        Model.__init__(self, name=name, dtype=dtype)
         self._layers: list[Layer] = []   # InputLayer included, if any
         self._stack: list[Layer] = []    # the layers that compute (InputLayer excluded)
         self.built = False
@@ -74,6 +82,9 @@ class Sequential(Trainer):
             >>> model = Sequential(); model.add(Dense(3, input_dim=1)); model.built
             True
         """
+        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history.operation,
+                                                         InputLayer):
+            layer = layer._keras_history.operation  # Sequential([keras.Input((4,)), ...])
         if not isinstance(layer, Layer):
             raise ValueError("Only instances of `tinygrad_es.layers.Layer` can be added to a "
                              f"Sequential model. Received: {layer!r} (of type {type(layer)})")
@@ -149,8 +160,12 @@ class Sequential(Trainer):
 
     # ----- forward -----
 
-    def __call__(self, x: Any, training: bool = False) -> Tensor:
+    def __call__(self, x: Any, training: bool = False, mask: Any = None) -> Tensor:
         """Run the layers on x (ndarray or Tensor) and return the output Tensor with its graph."""
+        if not isinstance(x, Tensor) and is_symbolic(x):
+            return call_symbolic(self, x)  # this model as one node of a functional model
+        if base.CALL_LOSSES_USED[0]:
+            self._clear_call_losses()
         if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
             x = self._convert_input(x)
         if not self.built:
@@ -175,90 +190,34 @@ class Sequential(Trainer):
             raise ValueError(f"Sequential model '{self.name}' expects numeric input, received "
                              f"{type(x).__name__}: {err}") from None
 
-    # ----- layers and weights -----
+    # ----- layers (weights, get_layer, saving, summary: models/model.py) -----
 
-    @property
-    def layers(self) -> list[Layer]:
-        """The layers in order, without the InputLayer (as Keras)."""
+    def _sublayers(self) -> list[Layer]:
+        """The layers in order, without the InputLayer (as Keras's ``layers``)."""
         return list(self._stack)
 
-    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """A layer by name or by index in ``layers``.
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        """The input KerasTensor, when the model starts with an ``Input`` (as Keras)."""
+        return [self._wire()[0]]
 
-        Example:
-            >>> from tinygrad_es.layers import Dense
-            >>> Sequential([Dense(1, name="out")]).get_layer("out").units
-            1
-        """
-        if index is not None:
-            return self._stack[index]
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        """The symbolic output of the last layer, when the model starts with an ``Input``."""
+        return [self._wire()[-1]]
+
+    def _wire(self) -> list[KerasTensor]:
+        """Call the stack once on the Input's KerasTensor (each layer's ``output`` then exists,
+        for feature extraction); the symbolic tensors from the input to the last output."""
+        if not self._layers or not isinstance(self._layers[0], InputLayer):
+            raise AttributeError(tr("Sequential model '{name}' has no defined inputs: start it "
+                                    "with keras.Input(shape)", name=self.name))
+        tensors = [self._layers[0].output]
         for layer in self._stack:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"No such layer: {name!r}. Existing layers are: "
-                         f"{[layer.name for layer in self._stack]}.")
-
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for layer in self._stack:
-            layer.trainable = value
-
-    @property
-    def weights(self) -> list[Tensor]:
-        """All weights in Keras's order: layer by layer, each layer's kernel then bias."""
-        return [w for layer in self._stack for w in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list[Tensor]:
-        return [w for layer in self._stack for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self) -> list[Tensor]:
-        return [w for layer in self._stack for w in layer.non_trainable_weights]
-
-    @property
-    def losses(self) -> list[Tensor]:
-        """Every layer's regularization penalties (scalar Tensors with graph)."""
-        return [loss for layer in self._stack for loss in layer.losses]
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of all weights, Keras's order and shapes ([W1, b1, W2, b2, ...]).
-
-        Example:
-            >>> from tinygrad_es.layers import Dense
-            >>> [w.shape for w in Sequential([Dense(3, input_dim=1), Dense(1)]).get_weights()]
-            [(1, 3), (3,), (3, 1), (1,)]
-        """
-        return [w.data.copy() for w in self.weights]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Load a list like ``get_weights()`` (or a Keras model's); checks everything first.
-
-        Example:
-            >>> from tinygrad_es.layers import Dense
-            >>> model = Sequential([Dense(1, input_dim=2)])
-            >>> model.set_weights([np.ones((2, 1)), np.zeros(1)]); model(np.ones((1, 2)))
-            Tensor([[2.]], dtype=float32, requires_grad=True, op=Linear)
-        """
-        if not self.built:
-            raise ValueError(f"Sequential model '{self.name}' is not built yet, so it has no "
-                             "weights to set: give it an Input, call it on data or call "
-                             "model.build((None, n_features)) first.")
-        owners = [layer for layer in self._stack for _ in layer.weights]
-        assign_weights(self.weights, weights, f"model '{self.name}'", lambda i: owners[i])
-
-    def count_params(self) -> int:
-        """Number of scalars in all weights (the model must be built)."""
-        if not self.built:
-            raise ValueError(f"You tried to call `count_params` on model '{self.name}', but the "
-                             "model isn't built. You can build it manually via: "
-                             "`model.build(input_shape)`.")
-        return int(sum(w.data.size for w in self.weights))
+            node = next((n for n in layer._inbound_nodes
+                         if n.input_tensors and n.input_tensors[0] is tensors[-1]), None)
+            tensors.append(node.output_tensors[0] if node else layer(tensors[-1]))
+        return tensors
 
     @property
     def input_shape(self) -> Shape | None:
@@ -283,9 +242,13 @@ class Sequential(Trainer):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
         """A new model from ``get_config()`` (or from a Keras Sequential's config)."""
+        from tinygrad_es.models import MODEL_CLASSES
+
         model = cls(name=config.get("name"), dtype=config.get("dtype"))
         for layer_config in config.get("layers", []):
-            model.add(layers_module.deserialize(layer_config))
+            inner = MODEL_CLASSES.get(layer_config.get("class_name"))  # a model used as a layer
+            model.add(inner.from_config(layer_config["config"]) if inner is not None
+                      else layers_module.deserialize(layer_config))
         shape = config.get("build_input_shape")
         if shape is not None and not model.built and model._stack:
             model.build(tuple(shape))
@@ -293,36 +256,6 @@ class Sequential(Trainer):
             model.trainable = False
         return model
 
-    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
-                print_fn: Callable[[str], Any] | None = None) -> None:
-        """Print the table Keras prints (76 columns on an 80-column terminal).
-
-        ``print_fn(text)`` receives the whole text at once, as in Keras.
-        """
-        from tinygrad_es.models.summary import summary_text
-
-        text = summary_text(self, line_length, positions)
-        if print_fn is None:
-            print(text, end="")
-        else:
-            print_fn(text)
-
-    def save(self, filepath: str) -> None:
-        """Save architecture, weights, compile config and optimizer state (see models.saving)."""
-        saving.save_model(self, filepath)
-
-    def save_weights(self, filepath: str) -> None:
-        """Save the weights (and optimizer state) only (see models.saving)."""
-        saving.save_weights(self, filepath)
-
-    def load_weights(self, filepath: str) -> None:
-        """Load weights saved by ``save_weights`` or ``save`` into this (same-shaped) model."""
-        saving.load_weights(self, filepath)
-
-    def to_keras(self) -> Any:
-        """A live ``keras.Model`` with the same layers and weights (see models.keras_format)."""
-        from tinygrad_es.models.keras_format import to_keras
-        return to_keras(self)
-
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, built={self.built}>"
+

@@ -5,6 +5,10 @@ splits it at ``positions`` (0.45, 0.80, 1.0) and lets rich shrink the three colu
 the borders: widths 33, 24 and 15 at 76. Long cells wrap at spaces; a word longer than its column
 is cut with "…". The totals count bytes by dtype; once the optimizer has state, its variables are
 counted too (``Optimizer params``), as in Keras.
+
+A functional model lists every operation (its InputLayers and tensor ops too). Unless its graph
+is a plain chain, the table gets Keras's fourth column, "Connected to" (``layer[node][tensor]``
+of each input), 108 characters wide by default, split at (0.3, 0.56, 0.74, 1.0).
 """
 
 from __future__ import annotations
@@ -63,6 +67,37 @@ def _shape_text(shape: Shape | None) -> str:
     return "?" if shape is None else "(" + ", ".join(str(d) for d in shape) + ")"
 
 
+def _output_text(layer: Any) -> str:
+    """Keras's format_layer_shape: the outputs of the layer's last node, else its output_shape."""
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if nodes:
+        shapes = [_shape_text(t.shape) for t in nodes[-1].output_tensors]
+        return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
+    return _shape_text(layer.output_shape if layer.built else None)
+
+
+def _is_chain(model: Any) -> bool:
+    """Keras's test for the 3-column table: one node per depth, one input each, none shared."""
+    by_depth = getattr(model, "_nodes_by_depth", None)
+    if by_depth is None:
+        return True
+    nodes = []
+    for group in by_depth.values():
+        if len(group) > 1 or (len(group) == 1 and len(group[0].input_tensors) > 1):
+            return False
+        nodes += group
+    ids = {id(n) for n in nodes}
+    return all(sum(id(n) in ids for n in op._inbound_nodes) <= 1 for op in model.operations)
+
+
+def _connections(layer: Any, model: Any) -> str:
+    names = [f"{t._keras_history.operation.name}[{t._keras_history.node_index}]"
+             f"[{t._keras_history.tensor_index}]"
+             for node in layer._inbound_nodes if id(node) in model._node_ids
+             for t in node.input_tensors]
+    return ", ".join(names) or "-"
+
+
 def summary_text(model: Any, line_length: int | None = None,
                  positions: Sequence[float] | None = None) -> str:
     """The text of ``model.summary()``: title, table and parameter totals, ending in a newline.
@@ -72,10 +107,15 @@ def summary_text(model: Any, line_length: int | None = None,
         >>> summary_text(Sequential(name="empty")).splitlines()[0]
         'Model: "empty"'
     """
+    chain = _is_chain(model)
     if line_length is None:
-        line_length = min(88, shutil.get_terminal_size().columns - 4)
-    widths = _column_widths(line_length, positions or (0.45, 0.80, 1.0))
-    aligns = ("<", "<", ">")
+        line_length = min(88 if chain else 108, shutil.get_terminal_size().columns - 4)
+    widths = _column_widths(line_length, positions or ((0.45, 0.80, 1.0) if chain
+                                                       else (0.3, 0.56, 0.74, 1.0)))
+    aligns = ("<", "<", ">", "<")
+    header = [tr("Layer (type)"), tr("Output Shape"), tr("Param #")]
+    if not chain:
+        header.append(tr("Connected to"))
 
     def row(cells: Sequence[str], bar: str) -> list[str]:
         wrapped = [_cell_lines(c, w - 2) for c, w in zip(cells, widths)]
@@ -91,14 +131,20 @@ def summary_text(model: Any, line_length: int | None = None,
         return left + mid.join(fill * w for w in widths) + right
 
     lines = [tr('Model: "{name}"', name=model.name), rule("┏", "━", "┳", "┓")]
-    lines += row((tr("Layer (type)"), tr("Output Shape"), tr("Param #")), "┃")
+    lines += row(header, "┃")
     lines.append(rule("┡", "━", "╇", "┩"))
-    for i, layer in enumerate(model.layers):
+    for i, layer in enumerate(getattr(model, "operations", None) or model.layers):
         if i:
             lines.append(rule("├", "─", "┼", "┤"))
-        params = f"{layer.count_params():,}" if layer.built else tr("0 (unbuilt)")
-        shape = layer.output_shape if layer.built else None
-        lines += row((f"{layer.name} ({type(layer).__name__})", _shape_text(shape), params), "│")
+        if not hasattr(layer, "built"):  # a tensor operation (x + y): no weights
+            params, kind = "0", layer.class_name
+        else:
+            params = f"{layer.count_params():,}" if layer.built else tr("0 (unbuilt)")
+            kind = type(layer).__name__
+        cells = [f"{layer.name} ({kind})", _output_text(layer), params]
+        if not chain:
+            cells.append(_connections(layer, model))
+        lines += row(cells, "│")
     lines.append(rule("└", "─", "┴", "┘"))
     trainable, frozen = model.trainable_weights, model.non_trainable_weights
     counts = [sum(w.size for w in trainable), sum(w.size for w in frozen)]
