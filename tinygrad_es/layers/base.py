@@ -298,7 +298,7 @@ class Layer:
             raise ValueError(tr("the initializer of weight '{name}/{name2}' returned shape "
                                 "{shape}, expected {shape2}", name=self.name, name2=name,
                                 shape=value.shape, shape2=tuple(shape)))
-        weight = Tensor(value, requires_grad=trainable and self._trainable,
+        weight = Tensor(value, requires_grad=trainable and self._trainable, dtype=np_dtype,
                         name=f"{self.name}/{name}")
         self._weights.append(weight)
         self._trainable_flags.append(bool(trainable))

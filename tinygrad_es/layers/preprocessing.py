@@ -121,8 +121,8 @@ class Normalization(Layer):
             # Keras's `count`, an int64 that adapt never updates: kept so that the weights line up
             # with Keras's; float64 here (the same 8 bytes in summary(), exact below 2**53),
             # because the model files store float weights.
-            self.count = self.add_weight("count", (), "zeros", None, False)
-            self.count.data = np.zeros((), np.float64)  # add_weight's dtype= yields floatx today
+            self.count = self.add_weight(shape=(), initializer="zeros", dtype="float64",
+                                         trainable=False, name="count")
         else:
             # NOTE: as Keras, given statistics go through ops.cast (Python floats via float32).
             mean, variance = (keras_constant(v, self.dtype) for v in (self.input_mean,
