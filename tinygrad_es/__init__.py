@@ -11,6 +11,7 @@ from tinygrad_es import config, datasets
 from tinygrad_es.autograd import is_grad_enabled, no_grad
 from tinygrad_es.gradcheck import GradcheckError, gradcheck, numerical_grad
 from tinygrad_es.tensor import Tensor, concatenate, maximum, minimum, stack, where
+from tinygrad_es.jit import jit
 
 # The Keras side: module names mirror ``keras``.
 from tinygrad_es import (  # noqa: E402  (order: the engine first)
@@ -32,9 +33,10 @@ from tinygrad_es.models import Model, Sequential  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "no_grad", "is_grad_enabled", "gradcheck", "numerical_grad", "GradcheckError",
-    "concatenate", "stack", "where", "maximum", "minimum",
-    "Model", "Sequential", "Input", "activations", "callbacks", "config", "datasets", "initializers",
+    "Tensor", "no_grad", "is_grad_enabled", "jit", "gradcheck", "numerical_grad",
+    "GradcheckError", "concatenate", "stack", "where", "maximum", "minimum",
+    "Model", "Sequential", "Input", "activations", "callbacks", "config", "datasets",
+    "initializers",
     "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
     "backend", "ops", "random",
 ]

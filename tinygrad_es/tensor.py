@@ -604,6 +604,17 @@ def _apply(fn: type[autograd.Function], *tensors: Tensor, **kwargs: Any) -> Tens
     return Tensor._make(out, None, False)
 
 
+_engine_apply = _apply
+
+
+def set_op_runner(runner: Any = None) -> Any:
+    """Make every op run through ``runner`` (None: the engine's own ``_apply``); returns the
+    previous one. ``jit`` records a capture this way: the eager path pays nothing for it."""
+    global _apply
+    previous, _apply = _apply, _engine_apply if runner is None else runner
+    return previous
+
+
 def _shape_error(op: str, arrays: tuple, err: Exception) -> ValueError:
     """The op, every shape and why they do not fit, in our words (not numpy's gufunc text)."""
     shapes = [tuple(np.shape(a)) for a in arrays]

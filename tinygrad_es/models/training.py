@@ -64,6 +64,10 @@ class Trainer:
         self.stop_training = False                        # set by callbacks (EarlyStopping)
         self.history: Any = None                          # the History of the last fit
         self._initial_epoch: int | None = None            # set by BackupAndRestore (Keras's name)
+        # compile(jit_compile=...): the captured train_step (tinygrad_es/jit_fit.py), or None
+        self._jit_compile: Any = "auto"
+        self._jit_step: Any = None
+        self._jit_reason: str | None = None               # why the last new batch shape ran eagerly
 
     # ----- compile -----
 
@@ -73,8 +77,14 @@ class Trainer:
                 jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
         """Choose the optimizer, the loss and the metrics (Keras's argument order).
 
-        ``run_eagerly``, ``steps_per_execution``, ``jit_compile``, ``auto_scale_loss`` are
-        accepted for compatibility and ignored (everything here runs eagerly on numpy).
+        ``jit_compile``: ``"auto"`` (the default) captures the training step on the first
+        batch of each shape and replays it as a flat program of numpy calls when every layer,
+        the optimizer, the loss and the metrics are known to be capturable
+        (``tinygrad_es/jit_fit.py``); ``True`` captures any model (each capture is checked
+        against a second eager step); ``False`` always runs eagerly. The numbers are the same
+        bit for bit either way. ``run_eagerly=True`` means ``jit_compile=False``, as in Keras.
+        ``steps_per_execution`` and ``auto_scale_loss`` are accepted for compatibility and
+        ignored.
 
         Example:
             >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
@@ -89,6 +99,7 @@ class Trainer:
             loss = loss[0]
         if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
             loss_weights = loss_weights[0]
+        self.jit_compile = False if run_eagerly else jit_compile  # checked by the setter
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         crossentropy = loss is None or loss in ("crossentropy", "ce")  # resolved from the shapes
@@ -99,6 +110,25 @@ class Trainer:
         self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
                               "weighted_metrics": weighted_metrics}
         self.compiled = True
+
+    @property
+    def jit_compile(self) -> Any:
+        """``"auto"``, True or False: whether fit captures its training step (see ``compile``).
+
+        Setting it (as in Keras) forgets the steps captured so far.
+        """
+        return self._jit_compile
+
+    @jit_compile.setter
+    def jit_compile(self, value: Any) -> None:
+        if not (isinstance(value, bool) or (isinstance(value, str) and value == "auto")):
+            raise ValueError(tr("Invalid value for argument `jit_compile`: expected True, False "
+                                "or 'auto', received {value!r}", value=value))
+        from tinygrad_es.jit_fit import StepJit  # (jit_fit imports the models package)
+
+        self._jit_compile = value
+        self._jit_step = StepJit(self, force=value is True) if value else None
+        self._jit_reason = None
 
     def get_compile_config(self) -> dict:
         """JSON-able description of the compile() call, for ``model.save``."""
@@ -219,6 +249,14 @@ class Trainer:
             >>> model.train_step((x[:32], y[:32]))                           # doctest: +SKIP
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        if self._jit_step is not None and self._jit_step.step(x, y, sample_weight):
+            return                                  # captured or replayed: the same numbers
+        y_pred, loss, weights = self._forward_backward(x, y, sample_weight)
+        self._apply_update(weights)                                         # update
+        self._update_metrics(loss, y, y_pred, sample_weight)                # pre-update loss
+
+    def _forward_backward(self, x: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple:
+        """Forward, loss, backward: ``(y_pred, loss, trainable weights)``, grads in ``.grad``."""
         y_pred = self(Tensor.from_numpy(x), training=True)                  # forward
         loss = self._compute_loss(y, y_pred, sample_weight)                 # loss (+ penalties)
         weights = self.trainable_weights
@@ -228,9 +266,12 @@ class Trainer:
             # Keras's optimizer.scale_loss(loss): loss * loss_scale_factor, or LossScaleOptimizer's
             # dynamic scale; the logged loss stays unscaled.
             self.optimizer.scale_loss(loss).backward()                      # backward
+        return y_pred, loss, weights
+
+    def _apply_update(self, weights: list) -> None:
+        if weights:
             with defer_sigint():                                            # (Ctrl-C waits)
-                self.optimizer.apply([w.grad for w in weights], weights)    # update
-        self._update_metrics(loss, y, y_pred, sample_weight)                # pre-update loss
+                self.optimizer.apply([w.grad for w in weights], weights)
 
     def test_step(self, data: tuple) -> None:
         """Loss and metrics on one batch with ``training=False``, no graph (Keras's ``test_step``).

@@ -1,0 +1,204 @@
+"""fit's captured training step: when it is safe (a whitelist), and capture / verify / replay.
+
+``compile(jit_compile="auto")`` (the default) gives the model a :class:`StepJit`; ``train_step``
+hands it each batch. Per batch signature (the shapes and dtypes of x, y and sample_weight, so a
+partial last batch gets its own program) the first batch is captured while it runs eagerly, the
+second runs both ways and must agree bit for bit, and every later one is replayed. Under "auto" a
+model is captured only when every piece is known to be capturable (:func:`fit_reason`);
+``jit_compile=True`` skips that list (the verification still guards), ``False`` stays eager.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tinygrad_es.jit_program import _NotCapturable, build, recording, same
+from tinygrad_es.tensor import Tensor
+
+__all__ = ["StepJit", "fit_reason"]
+
+# Layers whose call is a fixed sequence of engine ops for a given input shape.
+# NOTE: Dropout is not here: it draws its mask with numpy outside the engine, so a replay would
+# reuse the captured mask; a model with Dropout trains eagerly.
+CAPTURABLE_LAYERS = (
+    "InputLayer", "Dense", "Activation", "Sigmoid", "Tanh", "SELU", "ReLU", "LeakyReLU", "ELU",
+    "Softmax", "PReLU", "Flatten", "Reshape", "ZeroPadding2D", "UpSampling2D", "Conv1D",
+    "Conv2D", "Conv2DTranspose", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+    "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+)
+_MAX_PROGRAMS = 8  # signatures kept per model (a full batch and a partial last one, usually)
+
+
+def fit_reason(model: Any) -> str | None:
+    """Why ``model``'s train_step may not be captured under ``jit_compile="auto"``, or None.
+
+    Example:
+        >>> from tinygrad_es import Sequential, layers
+        >>> model = Sequential([layers.Input((2,)), layers.Dense(1), layers.Dropout(0.5)])
+        >>> model.compile(optimizer="sgd", loss="mse"); fit_reason(model)
+        'layer Dropout is not known to be capturable'
+    """
+    from tinygrad_es import layers
+    from tinygrad_es.models.sequential import Sequential
+    from tinygrad_es.models.training import Trainer
+    from tinygrad_es.optimizers.base import Optimizer
+
+    cls = type(model)
+    for name in ("train_step", "_forward_backward", "_compute_loss"):
+        if getattr(cls, name) is not getattr(Trainer, name):
+            return f"{name} is overridden"
+    if cls.__call__ is not Sequential.__call__:
+        return "the model's __call__ is overridden"
+    known = {getattr(layers, n) for n in CAPTURABLE_LAYERS if hasattr(layers, n)}
+    for layer in model.layers:
+        if type(layer) not in known:
+            return f"layer {type(layer).__name__} is not known to be capturable"
+        activation = getattr(layer, "activation", None)
+        if activation is not None and not _ours(activation, "activations"):
+            return f"layer {layer.name} has a custom activation"
+        for _, reg, _ in getattr(layer, "_regularized", ()):
+            if not _ours(reg, "regularizers"):
+                return f"layer {layer.name} has a custom regularizer"
+    opt = model.optimizer
+    if not _ours(opt, "optimizers") or type(opt).__name__ == "LossScaleOptimizer":
+        return f"optimizer {type(opt).__name__} is not known to be capturable"
+    if type(opt).scale_loss is not Optimizer.scale_loss:
+        return f"optimizer {type(opt).__name__} scales the loss by a changing factor"
+    loss = model._loss_fn
+    if not _ours(loss, "losses") or not _ours(getattr(loss, "fn", loss), "losses"):
+        return "the loss is not one of tinygrad_es.losses"
+    if getattr(loss, "ignore_class", None) is not None:  # a mask computed from the labels
+        return "the loss has an ignore_class"
+    for _, metric, _ in model._metric_entries or ():
+        if not _ours(metric, "metrics") or not _ours(getattr(metric, "_fn", metric), "metrics",
+                                                     "losses"):
+            return f"metric {metric.name} is not one of tinygrad_es.metrics"
+    return None
+
+
+def _ours(obj: Any, *packages: str) -> bool:
+    """``obj`` (a function or an instance) comes from one of tinygrad_es's ``packages``."""
+    module = obj.__module__ if callable(obj) and hasattr(obj, "__code__") else \
+        type(obj).__module__
+    return any(module == f"tinygrad_es.{p}" or module.startswith(f"tinygrad_es.{p}.")
+               for p in packages)
+
+
+class StepJit:
+    """A model's captured train steps, one program per batch signature.
+
+    ``step(x, y, sample_weight)`` runs the whole step (forward, loss, backward, update, metrics)
+    and returns True, or returns False when the caller should run it eagerly.
+    """
+
+    def __init__(self, model: Any, force: bool = False):
+        self.model, self.force = model, force
+        self.entries: dict = {}  # signature -> _Entry
+
+    def step(self, x: Any, y: Any, sample_weight: Any) -> bool:
+        model = self.model
+        key = (x.shape, x.dtype, y.shape, y.dtype,
+               None if sample_weight is None else (sample_weight.shape, sample_weight.dtype),
+               id(model._loss_fn), id(model.optimizer), model._loss_weight, model._regularized)
+        entry = self.entries.get(key)
+        if entry is None:
+            if len(self.entries) >= _MAX_PROGRAMS:
+                return False
+            reason = None if self.force else fit_reason(model)
+            model._jit_reason = reason
+            if reason is not None:
+                self.entries[key] = _Entry(reason)
+                return False
+            entry = _Entry(None)
+            entry.capture(model, x, y, sample_weight)  # an error: no entry, capture again
+            self.entries[key] = entry
+            return True
+        if entry.program is None:
+            return False
+        weights = model.trainable_weights
+        if len(weights) != len(entry.weights) or any(
+                a is not b for a, b in zip(weights, entry.weights)):
+            del self.entries[key]  # (layer.trainable changed): this batch eager, the next captures
+            return False
+        if entry.verified:
+            return entry.replay(model, x, y, sample_weight)
+        return entry.verify(model, x, y, sample_weight)
+
+
+class _Entry:
+    """One signature's program, where the outputs live in it, and whether it was verified."""
+
+    def __init__(self, reason: str | None):
+        self.reason = reason
+        self.program: Any = None
+        self.verified = False
+        self.weights: list = []
+        self.unreached: list = []
+        self.refs: tuple = ()  # (loss, y_pred, logits or None) as op indices or leaves
+
+    def capture(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
+        # the capture runs on private copies: the replays copy each new batch into them
+        bx, by, bsw = (None if a is None else a.copy() for a in (x, y, sample_weight))
+        with recording() as tape:
+            y_pred, loss, weights = model._forward_backward(bx, by, bsw)
+        logits = y_pred.logits
+        self.refs = (tape.ref(loss), tape.ref(y_pred),
+                     None if logits is None else tape.ref(logits))
+        keep = self.refs if model._metric_entries else self.refs[:1]  # what metrics read
+        try:
+            self.program = build(tape, [b for b in (bx, by, bsw) if b is not None],
+                                 known=model.weights, keep=[r for r in keep if r is not None])
+        except _NotCapturable as err:
+            self.reason = model._jit_reason = str(err)
+        if self.program is not None:
+            self.weights = list(weights)
+            # weights the backward does not reach keep .grad None, as after the eager step
+            self.unreached = [w for w in weights if all(w is not leaf for leaf in
+                                                        self.program.leaves)]
+        model._apply_update(weights)
+        model._update_metrics(loss, y, y_pred, sample_weight)
+        return True
+
+    def verify(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
+        values, grads = self.program.run(_present(x, y, sample_weight))
+        y_pred, loss, weights = model._forward_backward(x, y, sample_weight)
+        program, (loss_ref, pred_ref, logits_ref) = self.program, self.refs
+        outputs = [(loss_ref, loss)]
+        if model._metric_entries:
+            outputs += [(pred_ref, y_pred), (logits_ref, y_pred.logits)]
+        agree = (all(ref is None or same(program.value(values, ref), t.data)
+                     for ref, t in outputs)
+                 and all(same(g, leaf.grad) for g, leaf in zip(grads, program.leaves)))
+        if agree:
+            self.verified = True
+        else:
+            self.program = None
+            self.reason = model._jit_reason = (
+                "a replay of the captured step differed from the eager step (it depends on "
+                "values computed outside the engine)")
+        model._apply_update(weights)
+        model._update_metrics(loss, y, y_pred, sample_weight)
+        return True
+
+    def replay(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
+        program = self.program
+        values, grads = program.run(_present(x, y, sample_weight))
+        for w in self.unreached:
+            w.grad = None
+        for leaf, g in zip(program.leaves, grads):
+            leaf.grad = g
+        model._apply_update(self.weights)
+        loss_ref, pred_ref, logits_ref = self.refs
+        loss = Tensor.from_numpy(program.value(values, loss_ref))
+        y_pred = None
+        if model._metric_entries:  # the metrics read y_pred (and its logits, if it has them)
+            y_pred = Tensor.from_numpy(program.value(values, pred_ref))
+            if logits_ref is not None:
+                y_pred = y_pred.with_logits(Tensor.from_numpy(program.value(values, logits_ref)))
+        model._update_metrics(loss, y, y_pred, sample_weight)
+        return True
+
+
+def _present(*arrays: Any) -> tuple:
+    return tuple([a for a in arrays if a is not None])
