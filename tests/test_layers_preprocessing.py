@@ -89,6 +89,10 @@ def test_normalization_adapt_and_call_match_keras(tf, keras, case, dtype, source
         assert [w.name.split("/")[-1] for w in ours.weights] == [w.name for w in ref.weights]
         _check([("mean", got[0], want[0]), ("variance", got[1], want[1]),
                 ("count", got[2], want[2])], dtype, f"normalization adapt {case} {source}")
+        # the tutorials print normalizer.mean: the broadcast statistics, as Keras's attributes
+        _check([("layer.mean", ours.mean.numpy(), np.asarray(ref.mean)),
+                ("layer.variance", ours.variance.numpy(), np.asarray(ref.variance))], dtype,
+               f"normalization attributes {case} {source}")
         _grad_parity(tf, ref, ours, _data(dtype, shape, seed=1), dtype,
                      f"normalization {case} {source}")
         assert ours.compute_output_shape((None,) + shape[1:]) == tuple(

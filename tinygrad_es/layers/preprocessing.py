@@ -133,6 +133,17 @@ class Normalization(Layer):
             self._fixed = tuple(np.broadcast_to(v.reshape(shape), self._broadcast).copy()
                                 for v in (mean, variance))
 
+    @property
+    def mean(self) -> Tensor | None:
+        """The mean the layer subtracts, shaped to broadcast against a batch (Keras's
+        ``normalizer.mean``, e.g. shape (1, features)); None before build."""
+        return None if not self.built else Tensor.from_numpy(self._statistics()[0].copy())
+
+    @property
+    def variance(self) -> Tensor | None:
+        """The variance the layer divides by the square root of, shaped as :attr:`mean`."""
+        return None if not self.built else Tensor.from_numpy(self._statistics()[1].copy())
+
     def _statistics(self) -> tuple[np.ndarray, np.ndarray]:
         if self._fixed is not None:
             return self._fixed
