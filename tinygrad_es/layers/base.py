@@ -54,8 +54,11 @@ def standardize_dtype(dtype: Any) -> str:
     return name
 
 
-def standardize_shape(shape: Any, what: str) -> tuple[int, ...]:
-    """A tuple of positive ints (an int n means (n,)), or a ValueError naming ``what``."""
+def standardize_shape(shape: Any, what: str, allow_none: bool = False) -> tuple[int, ...]:
+    """A tuple of positive ints (an int n means (n,)), or a ValueError naming ``what``.
+
+    With ``allow_none`` a dimension may be None (unknown until the data comes, as an ``Input``
+    of variable-length sequences, ``shape=(None,)``)."""
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
     try:
@@ -64,10 +67,12 @@ def standardize_shape(shape: Any, what: str) -> tuple[int, ...]:
         raise ValueError(tr("{what} must be a tuple of positive integers, received {shape!r}",
                             what=what, shape=shape)) from None
     for d in dims:
+        if d is None and allow_none:
+            continue
         if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0:
             raise ValueError(tr("{what} must be a tuple of positive integers, received "
                                 "{shape!r}", what=what, shape=shape))
-    return tuple(int(d) for d in dims)
+    return tuple(None if d is None else int(d) for d in dims)
 
 
 class Layer:

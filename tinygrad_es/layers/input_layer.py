@@ -53,10 +53,12 @@ class InputLayer(Layer):
             batch_shape = tuple(batch_shape)
             if not batch_shape:
                 raise ValueError(tr("InputLayer batch_shape needs at least the batch axis"))
-            dims = standardize_shape(batch_shape[1:], "InputLayer batch_shape[1:]")
+            dims = standardize_shape(batch_shape[1:], "InputLayer batch_shape[1:]",
+                                     allow_none=True)
             self.batch_shape: Shape = (batch_shape[0],) + dims
         elif shape is not None:
-            self.batch_shape = (batch_size,) + standardize_shape(shape, "Input shape")
+            self.batch_shape = (batch_size,) + standardize_shape(shape, "Input shape",
+                                                                 allow_none=True)
         else:
             raise ValueError(tr("You must pass a `shape` argument to Input/InputLayer, e.g. "
                                 "Input(shape=(4,))."))

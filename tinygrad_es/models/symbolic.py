@@ -207,8 +207,28 @@ def is_symbolic(structure: Any) -> bool:
     return False
 
 
-def _zeros(t: KerasTensor) -> np.ndarray:
-    return np.zeros(tuple(1 if d is None else d for d in t.shape), dtype=t.dtype)
+def _zeros(t: KerasTensor, unknown: int = 1) -> np.ndarray:
+    return np.zeros(tuple(unknown if d is None else d for d in t.shape), dtype=t.dtype)
+
+
+def _run_on_zeros(layer: Any, inputs: Any, unknown: int) -> Any:
+    """The layer's output on zeros shaped as ``inputs``, each None dimension as ``unknown``."""
+    from tinygrad_es.autograd import no_grad
+
+    example = map_structure(lambda t: _zeros(t, unknown) if isinstance(t, KerasTensor) else t,
+                            inputs)
+    with no_grad(), np.errstate(all="ignore"):  # only the shape of the result counts
+        return layer(example, training=False)
+
+
+def _merge_unknown(shapes: Any, again: Any) -> Any:
+    """``shapes`` with None wherever the run with unknown dimensions as 2 (``again``, no batch
+    axis) gave another size."""
+    if _is_shape(shapes):
+        return shapes[:1] + tuple(None if a != b else a for a, b in zip(shapes[1:], again))
+    if isinstance(shapes, dict):
+        return {k: _merge_unknown(v, again[k]) for k, v in shapes.items()}
+    return type(shapes)(_merge_unknown(s, a) for s, a in zip(shapes, again))
 
 
 def _batch_of(structure: Any) -> int | None:
@@ -232,11 +252,15 @@ def call_symbolic(layer: Any, inputs: Any) -> Any:
     batch = _batch_of(inputs)
     if cls.compute_output_shape is not Layer.compute_output_shape:
         out_shapes = layer.compute_output_shape(shapes)
-    else:  # run the built layer once on zeros, the batch axis as 1 (Keras's compute_output_spec)
-        example = map_structure(lambda t: _zeros(t) if isinstance(t, KerasTensor) else t, inputs)
-        with no_grad(), np.errstate(all="ignore"):  # only the shape of the result counts
-            out = layer(example, training=False)
-        out_shapes = map_structure(lambda o: (batch,) + tuple(o.shape[1:]), out)
+    else:  # run the built layer on zeros, the batch axis as 1 (Keras's compute_output_spec)
+        out_shapes = map_structure(lambda o: (batch,) + tuple(o.shape[1:]),
+                                   _run_on_zeros(layer, inputs, 1))
+        if any(d is None for t in flatten(inputs) if isinstance(t, KerasTensor)
+               for d in t.shape[1:]):
+            # unknown dimensions ran as 1; run them as 2 too: an output dimension that follows
+            # them is unknown as well (a sequence of any length in, any length out)
+            again = map_structure(lambda o: tuple(o.shape[1:]), _run_on_zeros(layer, inputs, 2))
+            out_shapes = _merge_unknown(out_shapes, again)
     outputs = _shape_structure_map(lambda s: KerasTensor(s, layer.dtype), out_shapes)
     Node(layer, (inputs,), {}, outputs)
     return outputs
