@@ -7,28 +7,39 @@ Two layers, one depending on the other:
   Sequential/Dense kind and gives TensorFlow's numbers.
 """
 
-from tinygrad_es import config, datasets
+import importlib
+from typing import Any
+
+from tinygrad_es import config
 from tinygrad_es.autograd import is_grad_enabled, no_grad
 from tinygrad_es.gradcheck import GradcheckError, gradcheck, numerical_grad
 from tinygrad_es.tensor import Tensor, concatenate, maximum, minimum, stack, where
 from tinygrad_es.jit import jit
 
-# The Keras side: module names mirror ``keras``.
-from tinygrad_es import (  # noqa: E402  (order: the engine first)
-    activations,
-    callbacks,
-    initializers,
-    layers,
-    losses,
-    metrics,
-    models,
-    optimizers,
-    regularizers,
-    utils,
-)
-from tinygrad_es import backend, ops, random  # noqa: E402  (keras.backend, keras.ops, keras.random)
-from tinygrad_es.layers import Input  # noqa: E402
-from tinygrad_es.models import Model, Sequential  # noqa: E402
+# The Keras side, named as ``keras`` names it, is loaded on first use (PEP 562): ``import
+# tinygrad_es`` costs the engine only, and ``keras.layers`` or ``keras.Sequential`` brings in what
+# it needs the first time it is touched.
+_SUBMODULES = ("activations", "backend", "callbacks", "datasets", "initializers", "layers",
+               "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
+               "utils")
+_NAMES = {"Input": "tinygrad_es.layers", "Model": "tinygrad_es.models",
+          "Sequential": "tinygrad_es.models"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"tinygrad_es.{name}")
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+    else:
+        raise AttributeError(f"module 'tinygrad_es' has no attribute {name!r}")
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 
