@@ -22,6 +22,7 @@ from tinygrad_es import (  # noqa: E402  (order: the engine first)
     metrics,
     models,
     optimizers,
+    preprocessing,
     regularizers,
     utils,
 )
@@ -35,6 +36,6 @@ __all__ = [
     "Tensor", "no_grad", "is_grad_enabled", "gradcheck", "numerical_grad", "GradcheckError",
     "concatenate", "stack", "where", "maximum", "minimum",
     "Sequential", "Input", "activations", "callbacks", "config", "datasets", "initializers",
-    "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
-    "backend", "ops", "random",
+    "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
+    "utils", "backend", "ops", "random",
 ]
