@@ -20,8 +20,8 @@ from tinygrad_es.jit import jit
 # tinygrad_es`` costs the engine only, and ``keras.layers`` or ``keras.Sequential`` brings in what
 # it needs the first time it is touched.
 _SUBMODULES = ("activations", "backend", "callbacks", "datasets", "initializers", "layers",
-               "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
-               "utils")
+               "losses", "metrics", "models", "ops", "optimizers", "preprocessing", "random",
+               "regularizers", "utils")
 _NAMES = {"Input": "tinygrad_es.layers", "Model": "tinygrad_es.models",
           "Sequential": "tinygrad_es.models"}
 
@@ -49,5 +49,5 @@ __all__ = [
     "Model", "Sequential", "Input", "activations", "callbacks", "config", "datasets",
     "initializers",
     "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
-    "backend", "ops", "random",
+    "backend", "ops", "preprocessing", "random",
 ]

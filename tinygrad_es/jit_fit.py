@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tinygrad_es.jit_program import _NotCapturable, build, recording, same
 from tinygrad_es.tensor import Tensor
 
@@ -45,7 +47,7 @@ def fit_reason(model: Any) -> str | None:
     from tinygrad_es.optimizers.base import Optimizer
 
     cls = type(model)
-    for name in ("train_step", "_forward_backward", "_compute_loss"):
+    for name in ("train_step", "_forward_backward", "compute_loss"):
         if getattr(cls, name) is not getattr(Trainer, name):
             return f"{name} is overridden"
     if cls.__call__ is not Sequential.__call__:
@@ -57,7 +59,7 @@ def fit_reason(model: Any) -> str | None:
         activation = getattr(layer, "activation", None)
         if activation is not None and not _ours(activation, "activations"):
             return f"layer {layer.name} has a custom activation"
-        for _, reg, _ in getattr(layer, "_regularized", ()):
+        for _, reg, _ in layer._penalized:
             if not _ours(reg, "regularizers"):
                 return f"layer {layer.name} has a custom regularizer"
     opt = model.optimizer
@@ -65,16 +67,24 @@ def fit_reason(model: Any) -> str | None:
         return f"optimizer {type(opt).__name__} is not known to be capturable"
     if type(opt).scale_loss is not Optimizer.scale_loss:
         return f"optimizer {type(opt).__name__} scales the loss by a changing factor"
+    if model._output_losses is not None:
+        return "a model with several outputs is not captured yet"
     loss = model._loss_fn
     if not _ours(loss, "losses") or not _ours(getattr(loss, "fn", loss), "losses"):
         return "the loss is not one of tinygrad_es.losses"
     if getattr(loss, "ignore_class", None) is not None:  # a mask computed from the labels
         return "the loss has an ignore_class"
-    for _, metric, _ in model._metric_entries or ():
+    for metric in _metrics(model):
         if not _ours(metric, "metrics") or not _ours(getattr(metric, "_fn", metric), "metrics",
                                                      "losses"):
             return f"metric {metric.name} is not one of tinygrad_es.metrics"
     return None
+
+
+def _metrics(model: Any) -> list:
+    """The compiled Metric objects the step updates (none when no metrics were compiled)."""
+    compiled = model._compile_metrics
+    return [] if compiled is None else [entry[1] for entry in compiled.entries or ()]
 
 
 def _ours(obj: Any, *packages: str) -> bool:
@@ -98,9 +108,11 @@ class StepJit:
 
     def step(self, x: Any, y: Any, sample_weight: Any) -> bool:
         model = self.model
+        if not all(a is None or type(a) is np.ndarray for a in (x, y, sample_weight)):
+            return False  # several inputs or outputs (lists, dicts): eager
         key = (x.shape, x.dtype, y.shape, y.dtype,
                None if sample_weight is None else (sample_weight.shape, sample_weight.dtype),
-               id(model._loss_fn), id(model.optimizer), model._loss_weight, model._regularized)
+               id(model._loss_fn), id(model.optimizer), model._loss_weights, model._regularized)
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= _MAX_PROGRAMS:
@@ -145,7 +157,7 @@ class _Entry:
         logits = y_pred.logits
         self.refs = (tape.ref(loss), tape.ref(y_pred),
                      None if logits is None else tape.ref(logits))
-        keep = self.refs if model._metric_entries else self.refs[:1]  # what metrics read
+        keep = self.refs if model._compile_metrics is not None else self.refs[:1]  # what metrics read
         try:
             self.program = build(tape, [b for b in (bx, by, bsw) if b is not None],
                                  known=model.weights, keep=[r for r in keep if r is not None])
@@ -157,7 +169,7 @@ class _Entry:
             self.unreached = [w for w in weights if all(w is not leaf for leaf in
                                                         self.program.leaves)]
         model._apply_update(weights)
-        model._update_metrics(loss, y, y_pred, sample_weight)
+        model._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
         return True
 
     def verify(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
@@ -165,7 +177,7 @@ class _Entry:
         y_pred, loss, weights = model._forward_backward(x, y, sample_weight)
         program, (loss_ref, pred_ref, logits_ref) = self.program, self.refs
         outputs = [(loss_ref, loss)]
-        if model._metric_entries:
+        if model._compile_metrics is not None:
             outputs += [(pred_ref, y_pred), (logits_ref, y_pred.logits)]
         agree = (all(ref is None or same(program.value(values, ref), t.data)
                      for ref, t in outputs)
@@ -178,7 +190,7 @@ class _Entry:
                 "a replay of the captured step differed from the eager step (it depends on "
                 "values computed outside the engine)")
         model._apply_update(weights)
-        model._update_metrics(loss, y, y_pred, sample_weight)
+        model._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
         return True
 
     def replay(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
@@ -192,11 +204,11 @@ class _Entry:
         loss_ref, pred_ref, logits_ref = self.refs
         loss = Tensor.from_numpy(program.value(values, loss_ref))
         y_pred = None
-        if model._metric_entries:  # the metrics read y_pred (and its logits, if it has them)
+        if model._compile_metrics is not None:  # the metrics read y_pred (and its logits, if it has them)
             y_pred = Tensor.from_numpy(program.value(values, pred_ref))
             if logits_ref is not None:
                 y_pred = y_pred.with_logits(Tensor.from_numpy(program.value(values, logits_ref)))
-        model._update_metrics(loss, y, y_pred, sample_weight)
+        model._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
         return True
 
 

@@ -170,7 +170,15 @@ class CallbackList(Callback):
 
 
 def _sorted(logs: dict | None) -> dict:
-    return dict(sorted(logs.items())) if logs else {}
+    # Keras's pythonify_logs: keys sorted, a dict value (a custom train_step's
+    # {"compile_metrics": {...}}) replaced by its own entries, sorted, in its place
+    out: dict = {}
+    for key, value in sorted(logs.items()) if logs else ():
+        if isinstance(value, dict):
+            out.update(_sorted(value))
+        else:
+            out[key] = value
+    return out
 
 
 # ----- always present -----

@@ -44,7 +44,11 @@ class _MonitorCallback(Callback):
             name = self.monitor.removeprefix("val_")
             if name == "loss":
                 self._minimize = True
+            found = []
             for metric in getattr(self.model, "metrics", None) or []:
+                # Keras's: the compiled metrics are one Metric ("compile_metrics"): look inside
+                found.extend(getattr(metric, "metrics", None) or [metric])
+            for metric in found:
                 direction = getattr(metric, "_direction", None)
                 if getattr(metric, "name", None) == name and direction is not None:
                     self._minimize = direction != "up"

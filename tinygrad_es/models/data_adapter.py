@@ -1,7 +1,17 @@
-"""The data side of fit/evaluate/predict: arrays checked and converted once, then batched.
+"""The data side of fit/evaluate/predict: one ``DataAdapter`` per kind of input, one epoch loop.
 
-Every check runs before the first update, so a bad argument never leaves a model half-trained,
-and each error says what was received. ``Batches`` then serves row slices of the converted arrays.
+Keras's ``trainers/data_adapters`` and ``epoch_iterator.py``. Whatever ``x`` is, ``fit`` gets a
+``DataAdapter`` from :func:`get_data_adapter` and asks it for one epoch of ``(step, batch)`` at a
+time; a batch is ``(x, y, sample_weight)``, converted and checked.
+
+- arrays (one, or a list/tuple/dict of them; ``data_arrays.py``): checked and converted all at
+  once, before the first update; batches are row slices, reshuffled at each new pass.
+- a Python generator, an iterator, a ``PyDataset``, a ``tf.data.Dataset`` (``data_iterables.py``):
+  each batch is checked as it comes, and an error names the batch's index.
+
+The epoch loop is Keras's: with ``steps_per_epoch`` the data is NOT restarted at each epoch (an
+epoch that reaches its end stops there with Keras's warning, the next starts a new pass); data of
+unknown length (a generator) runs until it is exhausted, and Keras's warning says so.
 """
 
 from __future__ import annotations
@@ -9,54 +19,133 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from tinygrad_es import config
 from tinygrad_es import random as tg_random
 from tinygrad_es.i18n import tr
-from tinygrad_es.tensor import Tensor
+from tinygrad_es.models.data_arrays import num_rows, take, take_rows
+
+RAN_OUT = ("Your input ran out of data; interrupting training. Make sure that your dataset or "
+           "generator can generate at least `steps_per_epoch * epochs` batches. You may need to "
+           "use the `.repeat()` function when building your dataset.")
 
 
-class Batches:
-    """Consecutive row slices (views) of the arrays; a new pass, reshuffled, when one runs out.
+class DataAdapter:
+    """One epoch of batches at a time, Keras's way (``EpochIterator``).
 
-    With ``steps_per_epoch`` the pass is NOT restarted at each epoch (Keras §5.1): an epoch that
-    reaches the end of the data stops there with Keras's warning, and the next starts a new pass.
+    A subclass sets ``num_batches`` (``None`` when unknown) and implements ``_new_pass()`` (an
+    iterator over one pass of raw batches) and, if batches need it, ``_convert(batch, index)``
+    (arrays, checked all at once, need none).
+
+    Args:
+        steps_per_epoch: ``fit``'s ``steps_per_epoch`` (or evaluate's ``steps``), or None.
+    """
+
+    num_batches: int | None = None
+
+    def __init__(self, steps_per_epoch: int | None):
+        self.steps_per_epoch = steps_per_epoch
+        self._learned: int | None = None     # the length of data of unknown length, once run out
+        self._pass: Iterator | None = None   # the pass in progress (kept across epochs with steps)
+        self._seen = 0                       # batches taken from it
+        self._index = 0                      # batches taken in all, for error messages
+
+    @property
+    def steps(self) -> int | None:
+        """What the progress bar is told: the steps of an epoch, None while unknown."""
+        return self.steps_per_epoch or self.num_batches or self._learned
+
+    def reset(self) -> None:
+        """Start again from a new pass (evaluate's and validation's, at each run, as Keras)."""
+        self._pass, self._seen, self._learned = None, 0, None
+
+    def epoch(self) -> Iterator[tuple[int, tuple]]:
+        """Yield ``(step, batch)`` for one epoch; a batch is ``(x,)``, ``(x, y)`` or
+        ``(x, y, sample_weight)``."""
+        known = self.num_batches or self._learned
+        steps = self.steps_per_epoch or known
+        if self._pass is None or not self.steps_per_epoch:
+            self._pass, self._seen = self._new_pass(), 0
+        for step in (range(steps) if steps else _count()):
+            if known and self._seen >= known:
+                if self.steps_per_epoch:
+                    warnings.warn(RAN_OUT, stacklevel=3)
+                break
+            self._seen += 1
+            try:
+                batch = next(self._pass)
+            except StopIteration:
+                if not known:   # now known: what the next epochs run
+                    self._learned = self._seen
+                warnings.warn(RAN_OUT, stacklevel=3)
+                self._pass = None
+                self.on_epoch_end()
+                return
+            self._index += 1
+            yield step, batch if self._convert is None else self._convert(batch, self._index - 1)
+        if known and self._seen >= known:
+            self._pass = None
+        self.on_epoch_end()
+
+    def _new_pass(self) -> Iterator:
+        raise NotImplementedError
+
+    _convert: Callable | None = None   # batch, index -> the checked batch (iterables only)
+
+    def on_epoch_end(self) -> None:
+        """Called when an epoch ends (a ``PyDataset`` forwards it)."""
+
+
+def _count() -> Iterator[int]:
+    step = 0
+    while True:
+        yield step
+        step += 1
+
+
+class ArrayAdapter(DataAdapter):
+    """Consecutive row slices (views) of checked arrays; a new pass, reshuffled, when one runs out.
+
+    Args:
+        arrays: ``(x, y, sample_weight)``, each an array, a structure of arrays, or None.
+        batch_size: rows per batch (the last batch keeps the remainder, as Keras).
+        shuffle: True (a fresh permutation from ``tinygrad_es.random.generator()`` each pass),
+            False, or ``"batch"`` (shuffle inside each batch only).
+        steps_per_epoch: as :class:`DataAdapter`.
+
+    Example:
+        >>> a = ArrayAdapter((np.arange(5.0), None, None), 2, False, None)
+        >>> [b[0].tolist() for _, b in a.epoch()]
+        [[0.0, 1.0], [2.0, 3.0], [4.0]]
     """
 
     def __init__(self, arrays: tuple, batch_size: int, shuffle: bool | str,
                  steps_per_epoch: int | None):
+        super().__init__(steps_per_epoch)
         self.arrays, self.batch_size, self.shuffle = arrays, batch_size, shuffle
-        self.num_batches = math.ceil(len(arrays[0]) / batch_size)
-        self.steps_per_epoch = steps_per_epoch
-        self.steps = steps_per_epoch or self.num_batches
-        self._pass: tuple | None = None
-        self._seen = 0
+        self.num_batches = math.ceil(num_rows(arrays[0]) / batch_size)
 
-    def epoch(self):
-        """Yield ``(step, (x, y, sample_weight))`` for one epoch; y/sample_weight may be None."""
-        if self._pass is None or not self.steps_per_epoch:
-            self._pass, self._seen = self._new_pass(), 0
-        x, y, sw = self._pass
+    def _new_pass(self) -> Iterator:
+        arrays = tuple(a for a in self._shuffled() if a is not None)  # (x,), (x, y), (x, y, sw)
         bs = self.batch_size
-        for step in range(self.steps):
-            if self._seen >= self.num_batches:
-                if self.steps_per_epoch:
-                    warnings.warn("Your input ran out of data; interrupting training. Make sure "
-                                  "that your dataset or generator can generate at least "
-                                  "`steps_per_epoch * epochs` batches.", stacklevel=3)
-                break
-            a = self._seen * bs
-            self._seen += 1
-            yield step, (x[a:a + bs], None if y is None else y[a:a + bs],
-                         None if sw is None else sw[a:a + bs])
-        if self._seen >= self.num_batches:
-            self._pass = None
+        if all(isinstance(a, np.ndarray) for a in arrays):   # one array each: slice directly
+            x, *rest = arrays
+            for a in range(0, len(x), bs):
+                b = a + bs
+                if not rest:
+                    yield (x[a:b],)
+                elif len(rest) == 1:
+                    yield x[a:b], rest[0][a:b]
+                else:
+                    yield x[a:b], rest[0][a:b], rest[1][a:b]
+            return
+        for a in range(0, num_rows(arrays[0]), bs):
+            yield tuple(take(arr, a, a + bs) for arr in arrays)
 
-    def _new_pass(self) -> tuple:
-        n = len(self.arrays[0])
+    def _shuffled(self) -> tuple:
+        n = num_rows(self.arrays[0])
         if not self.shuffle:
             return self.arrays
         rng = tg_random.generator()
@@ -66,7 +155,30 @@ class Batches:
                 order[a:a + self.batch_size] = rng.permutation(order[a:a + self.batch_size])
         else:
             order = rng.permutation(n)
-        return tuple(None if arr is None else arr[order] for arr in self.arrays)
+        return tuple(None if arr is None else take_rows(arr, order) for arr in self.arrays)
+
+
+def get_data_adapter(x: Any, y: Any, sample_weight: Any, class_weight: dict | None,
+                     batch_size: int | None, steps: int | None, shuffle: bool | str,
+                     prepare: Callable, convert: Callable, where: str) -> DataAdapter:
+    """The adapter for ``x``: arrays are ``prepare``d at once, other data batch by batch.
+
+    Args:
+        prepare: ``prepare(x, y, sample_weight, class_weight) -> (x, y, sample_weight)``, the
+            checked arrays (the trainer's, which knows the model's input shape).
+        convert: ``convert(batch, index) -> (x, y, sample_weight)`` for one batch of an iterable.
+        where: the method, for messages (``"fit"``, ``"evaluate"``, ``"predict"``).
+    """
+    from tinygrad_es.models import data_iterables
+
+    kind = data_iterables.kind_of(x)
+    if kind is None:
+        arrays = prepare(x, y, sample_weight, class_weight)
+        if batch_size is None:
+            batch_size = math.ceil(num_rows(arrays[0]) / steps) if steps else 32
+        return ArrayAdapter(arrays, batch_size, shuffle if where == "fit" else False, steps)
+    return data_iterables.make_adapter(kind, x, y, sample_weight, class_weight, steps,
+                                       shuffle if where == "fit" else False, convert)
 
 
 # ----- fit's arguments -----
@@ -121,6 +233,19 @@ def unpack_x_y_sample_weight(data: Any) -> tuple:
                         type=type(data).__name__, n=len(data)))
 
 
+def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> tuple:
+    """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``: the batch a ``train_step`` receives, as
+    Keras's (``x, y = data`` works when there are no weights).
+
+    Example:
+        >>> len(pack_x_y_sample_weight(np.ones(2), np.ones(2)))
+        2
+    """
+    if sample_weight is not None:
+        return x, y, sample_weight
+    return (x,) if y is None else (x, y)
+
+
 def unpack_validation(validation_data: Any) -> tuple:
     if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
         return tuple(validation_data) + (None,) * (3 - len(validation_data))
@@ -130,7 +255,7 @@ def unpack_validation(validation_data: Any) -> tuple:
 
 def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tuple, tuple]:
     """(train, validation): the LAST rows are the validation set, as Keras (before shuffling)."""
-    n = len(arrays[0])
+    n = num_rows(arrays[0])
     split = int(math.floor(n * (1.0 - validation_split)))
     if split == 0 or split == n:
         raise ValueError(tr("Training data contains {n} samples, which is not sufficient to "
@@ -138,8 +263,8 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
                             "`validation_split={validation_split}`. Either provide more data, "
                             "or a different value for the `validation_split` argument.", n=n,
                             validation_split=validation_split))
-    return (tuple(None if a is None else a[:split] for a in arrays),
-            tuple(None if a is None else a[split:] for a in arrays))
+    return (tuple(None if a is None else take(a, 0, split) for a in arrays),
+            tuple(None if a is None else take(a, split, n) for a in arrays))
 
 
 def should_validate(epoch: int, validation_freq: int | list) -> bool:
@@ -148,108 +273,3 @@ def should_validate(epoch: int, validation_freq: int | list) -> bool:
     return (epoch + 1) % validation_freq == 0
 
 
-# ----- arrays: floatx, finite, one row per sample -----
-
-def as_floatx(value: Any, name: str, where: str, finite: bool = True) -> np.ndarray:
-    """``value`` as a floatx ndarray (no copy when it is one); NaN/inf raise when ``finite``."""
-    if value is None:
-        raise ValueError(tr("{where}() needs {name}, received None", where=where, name=name))
-    if isinstance(value, Tensor):
-        value = value.data
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(tr("{where}() expects {name} to be a rectangular array of numbers, "
-                            "received {type}: {err}", where=where, name=name,
-                            type=type(value).__name__, err=err)) from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(tr("{where}() expects {name} to be numeric, received an array of dtype "
-                           "{dtype} (e.g. {flat!r}); convert it to numbers first", where=where,
-                           name=name, dtype=arr.dtype, flat=arr.flat[0]))
-    if arr.ndim == 0 or len(arr) == 0:
-        raise ValueError(tr("{where}() expects {name} to have one row per sample, received a "
-                            "scalar (shape {shape})", where=where, name=name, shape=arr.shape)
-                         if arr.ndim == 0 else
-                         tr("{where}() expects {name} to have one row per sample, received no "
-                            "rows (shape {shape})", where=where, name=name, shape=arr.shape))
-    arr = arr.astype(config.floatx(), copy=False)
-    if finite:
-        _check_finite(arr, name, where)
-    return arr
-
-
-def convert_targets(x: np.ndarray, y: Any, sample_weight: Any, class_weight: dict | None,
-                    where: str) -> tuple:
-    """(y, sample_weight) as checked floatx arrays with x's rows; class_weight becomes weights.
-
-    NaN/inf in y are allowed, with one warning: Keras trains on them (the loss turns NaN and
-    ``TerminateOnNaN`` stops the run), so a bad target is found where Keras finds it.
-    """
-    y = as_floatx(y, "y", where, finite=False)
-    _warn_non_finite(y, "y", where)
-    _check_lengths(x, y, where)
-    if class_weight is not None:
-        if sample_weight is not None:
-            raise ValueError(tr("Arguments `sample_weight` and `class_weight` cannot be "
-                                "specified at the same time. Received: "
-                                "sample_weight={sample_weight}, class_weight={class_weight}",
-                                sample_weight=sample_weight, class_weight=class_weight))
-        sample_weight = _class_weight_to_sample_weight(y, class_weight)
-    elif sample_weight is not None:
-        sample_weight = as_floatx(sample_weight, "sample_weight", where)
-        _check_lengths(x, sample_weight, where, "sample_weight")
-    return y, sample_weight
-
-
-def match_input_shape(x: np.ndarray, input_shape: tuple | None, layers: list,
-                      where: str) -> np.ndarray:
-    """x reshaped as Keras does ((N,) -> (N, 1) for a 1-feature model), or a clear error."""
-    if input_shape is None:
-        return x
-    expected = tuple(input_shape[1:])
-    if x.shape[1:] == expected:
-        return x
-    if x.ndim == 1 and expected == (1,):
-        return x[:, None]
-    layer = layers[0].name if layers else "the model's input"
-    raise ValueError(tr("{where}(): layer '{layer}' expects input of shape {value} (features "
-                        "{expected}), but x has shape {shape}", where=where, layer=layer,
-                        value=tuple(input_shape), expected=expected, shape=x.shape))
-
-
-def _check_finite(arr: np.ndarray, name: str, where: str) -> None:
-    finite = np.isfinite(arr)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
-        raise ValueError(tr("{where}() received NaN or inf in {name}: the first bad row is "
-                            "{name}[{row}] = {arr!r}", where=where, name=name, row=row,
-                            arr=arr[row]))
-
-
-def _warn_non_finite(arr: np.ndarray, name: str, where: str) -> None:
-    finite = np.isfinite(arr)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
-        warnings.warn(f"{where}() received NaN or inf in {name} (the first bad row is {name}[{row}]"
-                      f" = {arr[row]!r}); as in Keras, training goes on and the loss of the "
-                      "batches with it is NaN or inf (TerminateOnNaN stops the run there)",
-                      stacklevel=5)
-
-
-def _check_lengths(x: np.ndarray, other: np.ndarray, where: str, name: str = "y") -> None:
-    if len(x) != len(other):
-        raise ValueError(tr("{where}() needs as many rows in {name} as in x: x has {n} rows "
-                            "(shape {shape}) but {name} has {n2} (shape {shape2})", where=where,
-                            name=name, n=len(x), shape=x.shape, n2=len(other), shape2=other.shape))
-
-
-def _class_weight_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndarray:
-    """Keras's rule: class = argmax of one-hot rows, else round(y); missing classes weigh 1."""
-    if not isinstance(class_weight, dict):
-        raise ValueError(tr("class_weight must be a dict {{class: weight}}, received {type}",
-                            type=type(class_weight).__name__))
-    labels = y
-    if y.ndim > 1:
-        labels = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)
-    labels = np.round(labels).astype("int32")
-    return np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=config.floatx())

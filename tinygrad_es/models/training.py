@@ -1,43 +1,48 @@
 """compile / fit / evaluate / predict: the training loop every model inherits (``Trainer``).
 
-``compile`` only stores what to use. ``fit`` checks and converts all the data once, resolves the
-compiled loss and metrics, then runs one loop: for each batch one ``train_step`` (forward -> loss
--> backward -> ``optimizer.apply``), the step ``train_on_batch`` runs too. What gets logged is
-Keras's (keras-semantics §5.2): the loss of a batch is computed with the weights *before* its
-update, the epoch ``loss`` is the batch losses weighted by batch size (Keras's ``Mean`` metric, in
-floatx), batch logs are running values since the epoch began, and validation runs after the last
-update of the epoch.
+``compile`` only stores what to use. ``fit`` gets a ``DataAdapter`` for its data (arrays are
+checked and converted all at once; a generator, ``PyDataset`` or ``tf.data.Dataset`` batch by
+batch), resolves the compiled loss and metrics before the first update, then runs one loop: for
+each batch one ``train_step`` (forward -> loss -> backward -> ``optimizer.apply``), the step
+``train_on_batch`` runs too, and which a model may override (Keras 3's ``train_step(data)``
+returning its logs). What gets logged is Keras's (keras-semantics §5.2): the loss of a batch is
+computed with the weights *before* its update, the epoch ``loss`` is the batch losses weighted by
+batch size (Keras's ``Mean`` metric, in floatx), batch logs are running values since the epoch
+began, and validation runs after the last update of the epoch. A model with several outputs logs
+``loss`` (the weighted sum), ``<output>_loss`` and ``<output>_<metric>``, as Keras.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
-import numpy as np
-
-from tinygrad_es import config, losses as losses_module, optimizers
+from tinygrad_es import losses as losses_module, optimizers
 from tinygrad_es.autograd import no_grad
 from tinygrad_es.callbacks import CallbackList
 from tinygrad_es.i18n import tr
 from tinygrad_es.metrics.variable import pythonify
-from tinygrad_es.models.compile_utils import (deserialize_compile_arg, resolve_metrics,
+from tinygrad_es.models.compile_utils import (CompileMetrics, LossTracker, OutputLosses,
+                                              deserialize_compile_arg, per_output,
                                               serialize_compile_arg)
-from tinygrad_es.models.data_adapter import (Batches, as_floatx, check_batch_size, check_fit_args,
-                                             convert_targets, match_input_shape, should_validate,
-                                             train_validation_split, unpack_validation,
-                                             unpack_x_y_sample_weight)
+from tinygrad_es.models.data_adapter import (ArrayAdapter, DataAdapter, check_batch_size,
+                                             check_fit_args, get_data_adapter, should_validate,
+                                             unpack_validation, unpack_x_y_sample_weight)
+from tinygrad_es.models.data_arrays import num_rows, to_tensors
+from tinygrad_es.models.data_iterables import kind_of
+from tinygrad_es.models.trainer_data import (TrainerData, concatenate_outputs, flat_logs,
+                                             numpy_outputs)
 from tinygrad_es.tensor import Tensor
 from tinygrad_es.utils.interrupts import defer_sigint
 
 
-class Trainer:
-    """The Keras training API, mixed into ``Sequential``.
+class Trainer(TrainerData):
+    """The Keras training API, mixed into ``Sequential`` (and any model).
 
     The model supplies ``__call__(x, training)``, ``trainable_weights``, ``losses``, ``layers``,
     ``input_shape``, ``output_shape``, ``built``/``build``, ``get_weights``/``set_weights``, and
-    calls ``Trainer.__init__`` from its own.
+    calls ``Trainer.__init__`` from its own. A model with several outputs returns a list (or a
+    dict) of Tensors, has a list (or dict) ``output_shape`` and Keras's ``output_names``.
 
     Example:
         >>> model.compile(optimizer=SGD(learning_rate=0.001), loss="mae")    # doctest: +SKIP
@@ -50,15 +55,14 @@ class Trainer:
         self.compiled = False
         self.optimizer: Any = None                        # an Optimizer
         self.loss: Any = None                             # compile's loss argument
-        self._loss_weight: float | None = None            # compile's loss_weights, as a float
-        self._metric_ids: tuple[list, list] = ([], [])    # (metrics, weighted_metrics)
+        self._loss_weights: Any = None                    # compile's loss_weights
+        self._metric_ids: tuple[list, Any] = ([], [])     # (metrics, weighted_metrics)
         self._compile_args: dict = {}                     # for get_compile_config / model.save
         # resolved once per compile, from the first targets and the built model's output shape
-        self._loss_fn: Any = None                         # the Loss that fit differentiates
-        self._metric_entries: list | None = None          # [(log name, Metric, weighted)]
-        # the running loss since reset_metrics(): Keras's loss tracker, a Mean in floatx
-        self._loss_sum, self._loss_count = 0.0, 0
-        self._round: Any = float                          # rounds a Python float to floatx
+        self._loss_fn: Any = None                         # the Loss (one output) that fit uses
+        self._output_losses: OutputLosses | None = None   # the losses of several outputs
+        self._loss_tracker: LossTracker | None = None     # Keras's Mean(name="loss")
+        self._compile_metrics: CompileMetrics | None = None
         self._regularized = False                         # any layer has a penalty to add
         # one fit() run
         self.stop_training = False                        # set by callbacks (EarlyStopping)
@@ -72,10 +76,13 @@ class Trainer:
     # ----- compile -----
 
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
-                metrics: list | None = None, weighted_metrics: list | None = None,
+                metrics: Any = None, weighted_metrics: Any = None,
                 run_eagerly: bool = False, steps_per_execution: int = 1,
                 jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
         """Choose the optimizer, the loss and the metrics (Keras's argument order).
+
+        For a model with several outputs, ``loss``, ``loss_weights``, ``metrics`` and
+        ``weighted_metrics`` may be lists (one entry per output) or dicts keyed by output name.
 
         ``jit_compile``: ``"auto"`` (the default) captures the training step on the first
         batch of each shape and replays it as a flat program of numpy calls when every layer,
@@ -91,22 +98,25 @@ class Trainer:
             ...               metrics=["accuracy"])                        # doctest: +SKIP
         """
         for name, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
-            if value is not None and not isinstance(value, (list, tuple)):
+            if value is not None and not isinstance(value, (list, tuple, dict)):
                 raise ValueError(tr("Expected `{name}` argument to be a list or tuple. Received "
                                     "instead: {name}={value!r} of type {type}", name=name,
                                     value=value, type=type(value).__name__))
-        if isinstance(loss, (list, tuple)) and len(loss) == 1:
+        names = self._output_names()
+        if names is None and isinstance(loss, (list, tuple)) and len(loss) == 1:
             loss = loss[0]
-        if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
+        if names is None and isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
             loss_weights = loss_weights[0]
         self.jit_compile = False if run_eagerly else jit_compile  # checked by the setter
         self.optimizer = optimizers.get(optimizer)
-        self.loss = loss
+        self.loss, self._loss_weights = loss, loss_weights
+        self._output_losses = None if names is None else OutputLosses(loss, loss_weights, names)
         crossentropy = loss is None or loss in ("crossentropy", "ce")  # resolved from the shapes
-        self._loss_fn = None if crossentropy else losses_module.get(loss)
-        self._loss_weight = None if loss_weights is None else float(loss_weights)
-        self._metric_ids = (list(metrics or []), list(weighted_metrics or []))
-        self._metric_entries = None
+        self._loss_fn = None if crossentropy or names is not None else losses_module.get(loss)
+        self._metric_ids = (metrics or [], weighted_metrics or [])
+        self._loss_tracker = LossTracker("loss")
+        self._compile_metrics = (CompileMetrics(self._metric_ids, names)
+                                 if metrics or weighted_metrics else None)
         self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
                               "weighted_metrics": weighted_metrics}
         self.compiled = True
@@ -146,34 +156,48 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """The compiled Metric objects (resolved when fit/evaluate first sees data)."""
-        return [m for _, m, _ in self._metric_entries or []]
+        """Keras 3's ``model.metrics``: the loss tracker (a ``Mean`` named ``loss``), then
+        ``compile_metrics`` (the compiled metrics as one Metric) when metrics were compiled,
+        then the ``<output>_loss`` trackers of a model with several outputs.
+
+        A model that tracks its own metrics overrides this property (Keras's guide
+        "Customizing what happens in fit()"); ``reset_metrics`` and the logs then use its list.
+        """
+        if not self.compiled:
+            return []
+        found = [self._loss_tracker]
+        if self._compile_metrics is not None:
+            found.append(self._compile_metrics)
+        if self._output_losses is not None:
+            found.extend(self._output_losses.metrics)
+        return found
 
     @property
     def metrics_names(self) -> list[str]:
-        """As Keras: ``['loss']``, plus ``'compile_metrics'`` when metrics were compiled."""
-        has = self.compiled and any(self._metric_ids)
-        return ["loss", "compile_metrics"] if has else ["loss"]
+        """As Keras: the names of :attr:`metrics` (``['loss', 'compile_metrics']``, ...)."""
+        return [m.name for m in self.metrics]
 
     def reset_metrics(self) -> None:
-        """Zero the running loss and every compiled metric (done at each epoch start)."""
-        self._loss_sum, self._loss_count = 0.0, 0
-        for _, metric, _ in self._metric_entries or ():
+        """Reset every metric in :attr:`metrics` (done at each epoch start)."""
+        for metric in self.metrics:
             metric.reset_state()
 
     # ----- fit -----
 
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
-            validation_data: tuple | None = None, shuffle: bool | str = True,
+            validation_data: Any = None, shuffle: bool | str = True,
             class_weight: dict | None = None, sample_weight: Any = None, initial_epoch: int = 0,
             steps_per_epoch: int | None = None, validation_steps: int | None = None,
             validation_batch_size: int | None = None, validation_freq: int | list = 1):
-        """Train for ``epochs`` passes over (x, y); returns a ``History``.
+        """Train for ``epochs`` passes over the data; returns a ``History``.
 
-        Everything is checked before the first update (a bad argument never leaves the model
-        half-trained). Batches are consecutive rows (of a fresh permutation each pass when
-        ``shuffle``; the permutation draws from ``tinygrad_es.random.generator()``). With
+        ``x`` is an array, a list/tuple/dict of arrays (several inputs), a generator of
+        ``(x, y)`` / ``(x, y, sample_weight)`` batches, a ``PyDataset`` or a ``tf.data.Dataset``
+        (then ``y`` comes with it). Arrays are all checked before the first update (a bad
+        argument never leaves the model half-trained); batches of a generator or dataset are
+        checked as they come. Array batches are consecutive rows (of a fresh permutation each
+        pass when ``shuffle``; it draws from ``tinygrad_es.random.generator()``). With
         ``validation_split`` the LAST rows, taken before shuffling, are the validation set.
         Each batch is one :meth:`train_step`.
 
@@ -183,22 +207,31 @@ class Trainer:
             >>> sorted(h.history)                                           # doctest: +SKIP
             ['loss', 'val_loss']
         """
-        # ----- check and convert everything once, before the first update -----
+        # ----- check and convert everything we can, before the first update -----
         self._assert_compiled("fit")
         check_fit_args(batch_size, epochs, validation_split, steps_per_epoch, validation_freq,
                       shuffle)
-        train = self._prepare(x, y, sample_weight, class_weight, "fit")   # (x, y, sample_weight)
+        iterable = kind_of(x) is not None
+        if validation_split and validation_data is None and iterable:
+            raise ValueError(tr("Argument `validation_split` is only supported for tensors or "
+                                "NumPy arrays.Found incompatible type in the input: {types}",
+                                types=[type(x)]))
+        self._begin_run()
+        data = self._adapter(x, y, sample_weight, class_weight, batch_size, steps_per_epoch,
+                             shuffle, "fit", validation_split=0.0 if validation_data is not None
+                             else validation_split)
         val = None
         if validation_data is not None:
-            val = self._prepare(*unpack_validation(validation_data), None, "validation_data")
-        elif validation_split:
-            train, val = train_validation_split(train, validation_split)
-        self._resolve_compiled(train[1], "fit")
-        if validation_data is not None:
-            self._resolve_compiled(val[1], "validation_data")  # its labels are checked too
-        if batch_size is None:
-            batch_size = math.ceil(len(train[0]) / steps_per_epoch) if steps_per_epoch else 32
-        data = Batches(train, batch_size, shuffle, steps_per_epoch)
+            val_batch = validation_batch_size or batch_size
+            if kind_of(validation_data) is not None:
+                val = self._adapter(validation_data, None, None, None, None, validation_steps,
+                                    False, "validation_data")
+            else:
+                val = self._adapter(*unpack_validation(validation_data), None, val_batch,
+                                    validation_steps, False, "validation_data")
+        elif isinstance(data, tuple):
+            data, val = data[0], ArrayAdapter(data[1], validation_batch_size or data[0].batch_size,
+                                              False, validation_steps)
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=epochs, steps=data.steps)
@@ -213,17 +246,17 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
+            logs = None
             for step, batch in data.epoch():
                 callbacks.on_train_batch_begin(step)
-                self.train_step(batch)       # forward, loss, backward, update, metrics
+                logs = self.train_step(batch)       # forward, loss, backward, update, metrics
                 if callbacks.wants("on_train_batch_end"):
-                    callbacks.on_train_batch_end(step, self._logs())
+                    callbacks.on_train_batch_end(step, self._step_logs(logs))
                 if self.stop_training:
                     break
-            epoch_logs = self._logs()
+            epoch_logs = self._epoch_logs(logs)
             if val is not None and should_validate(epoch, validation_freq):
-                val_logs = self._test_loop(val, validation_batch_size or batch_size,
-                                           validation_steps, callbacks)
+                val_logs = self._test_loop(val, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -235,15 +268,21 @@ class Trainer:
 
     # ----- one step: what fit, train_on_batch, evaluate and test_on_batch run per batch -----
 
-    def train_step(self, data: tuple) -> None:
+    def train_step(self, data: tuple) -> dict | None:
         """One update on one batch (Keras's ``train_step``): forward, loss, backward, update.
 
         The loss and metrics of the batch, computed with the weights *before* the update, go
-        into the running values that the logs read.
+        into the running values that the logs read. A model may override it (Keras 3 style):
+        whatever dict it returns is what ``fit`` logs.
 
         Args:
-            data: ``(x, y, sample_weight)`` or ``(x, y)``: floatx arrays, checked and converted
-                (``fit`` passes each batch so).
+            data: ``(x, y, sample_weight)`` or ``(x, y)``: floatx arrays (or structures of
+                them), checked and converted (``fit`` passes each batch so).
+
+        Returns:
+            None: ``fit`` then reads the running values from :attr:`metrics` only when a
+            callback wants them (Keras's step returns them every batch; an override may return
+            its logs dict, as Keras's: ``fit`` logs it).
 
         Example:
             >>> model.train_step((x[:32], y[:32]))                           # doctest: +SKIP
@@ -253,12 +292,12 @@ class Trainer:
             return                                  # captured or replayed: the same numbers
         y_pred, loss, weights = self._forward_backward(x, y, sample_weight)
         self._apply_update(weights)                                         # update
-        self._update_metrics(loss, y, y_pred, sample_weight)                # pre-update loss
+        self._update_compiled_metrics(loss, x, y, y_pred, sample_weight)    # pre-update loss
 
-    def _forward_backward(self, x: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple:
+    def _forward_backward(self, x: Any, y: Any, sample_weight: Any) -> tuple:
         """Forward, loss, backward: ``(y_pred, loss, trainable weights)``, grads in ``.grad``."""
-        y_pred = self(Tensor.from_numpy(x), training=True)                  # forward
-        loss = self._compute_loss(y, y_pred, sample_weight)                 # loss (+ penalties)
+        y_pred = self(to_tensors(x), training=True)                         # forward
+        loss = self.compute_loss(x, y, y_pred, sample_weight)               # loss (+ penalties)
         weights = self.trainable_weights
         if weights:
             for w in weights:                                               # zero the grads
@@ -273,24 +312,98 @@ class Trainer:
             with defer_sigint():                                            # (Ctrl-C waits)
                 self.optimizer.apply([w.grad for w in weights], weights)
 
-    def test_step(self, data: tuple) -> None:
+    def test_step(self, data: tuple) -> dict | None:
         """Loss and metrics on one batch with ``training=False``, no graph (Keras's ``test_step``).
 
         Args:
             data: ``(x, y, sample_weight)`` or ``(x, y)``: floatx arrays, checked and converted.
+
+        Returns:
+            None, or an override's logs dict, as :meth:`train_step`.
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with no_grad():
-            y_pred = self(Tensor.from_numpy(x), training=False)
-            loss = self._compute_loss(y, y_pred, sample_weight)
-            self._update_metrics(loss, y, y_pred, sample_weight)
+            y_pred = self(to_tensors(x), training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+            self._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Tensor:
+        """The compiled loss of the batch plus every layer's penalty (Keras 3's ``compute_loss``).
+
+        One output: ``loss_weight * loss(y, y_pred, sample_weight)``; several: the sum over the
+        outputs of ``weight_i * loss_i`` (each loss also logged, unweighted, as ``<output>_loss``). Then each
+        regularization / ``add_loss`` penalty is added, in Keras's order. ``x`` and
+        ``training`` are accepted as Keras's and unused.
+
+        Example:
+            >>> loss = model.compute_loss(y=y, y_pred=model(x))              # doctest: +SKIP
+        """
+        if self._output_losses is not None:
+            names = self._output_losses.names
+            loss = self._output_losses(per_output(y, names), per_output(y_pred, names),
+                                       per_output(sample_weight, names))
+        elif self._loss_fn is not None:
+            loss = self._loss_fn(y, y_pred, sample_weight)
+            if self._loss_weights is not None:
+                loss = loss * float(self._loss_weights)
+        else:
+            loss = None
+        if self._regularized:
+            for penalty in self.losses:
+                loss = penalty if loss is None else loss + penalty
+        if loss is None:
+            raise ValueError(tr("No loss to compute. Provide a `loss` argument in `compile()`."))
+        return loss
+
+    def _update_compiled_metrics(self, loss: Tensor, x: Any, y: Any, y_pred: Any,
+                                 sample_weight: Any) -> None:
+        # Keras's loss tracker counts a batch as its number of samples
+        self._loss_tracker.update_state(loss, sample_weight=num_rows(x))
+        if self._compile_metrics is not None:
+            if self._output_losses is None:
+                self._compile_metrics.update_state(y, y_pred, sample_weight)
+            else:
+                self.compute_metrics(x, y, y_pred, sample_weight, _logs=False)
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None,
+                        _logs: bool = True) -> dict | None:
+        """Update the compiled metrics with one batch; return the logs (Keras 3's).
+
+        The Tensor itself goes to the metrics, not its data: a sigmoid/softmax output carries
+        its logits, and the crossentropy metrics compute from them as Keras's do (no clipping).
+        """
+        if self._compile_metrics is not None:
+            if self._output_losses is not None:
+                names = self._output_losses.names
+                y, y_pred = per_output(y, names), per_output(y_pred, names)
+                sample_weight = per_output(sample_weight, names)
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result() if _logs else None
+
+    def get_metrics_result(self) -> dict:
+        """The current value of every metric in :attr:`metrics`, as Python floats, keys sorted
+        (a metric whose result is a dict, as ``compile_metrics``, adds its entries)."""
+        logs: dict = {}
+        for metric in self.metrics:
+            value = metric.result()
+            if isinstance(value, dict):
+                logs.update(value)
+            else:
+                logs[metric.name] = pythonify(value)
+        return dict(sorted(logs.items()))
+
+    _logs = get_metrics_result
 
     # ----- evaluate / predict -----
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
                  callbacks: list | None = None, return_dict: bool = False):
-        """Loss and metrics on (x, y) with ``training=False``: a float, a list or a dict, as Keras.
+        """Loss and metrics on the data with ``training=False``: a float, a list or a dict.
+
+        The data is as :meth:`fit` takes it. The list's order is Keras's: ``loss``, then each
+        ``<output>_loss``, then the compiled metrics.
 
         Example:
             >>> model.evaluate(x, y, verbose=0)                              # doctest: +SKIP
@@ -298,45 +411,48 @@ class Trainer:
         """
         self._assert_compiled("evaluate")
         check_batch_size(batch_size)
-        data = self._prepare(x, y, sample_weight, None, "evaluate")
-        self._resolve_compiled(data[1], "evaluate")
-        batch_size = batch_size or 32
-        n_steps = steps or math.ceil(len(data[0]) / batch_size)
+        self._begin_run()
+        data = self._adapter(x, y, sample_weight, None, batch_size, steps, False, "evaluate")
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=n_steps)
-        logs = self._test_loop(data, batch_size, steps, callbacks)
+                                     verbose=verbose, epochs=1, steps=data.steps)
+        logs = self._test_loop(data, callbacks)
         return logs if return_dict else self._flatten(logs)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
-                steps: int | None = None, callbacks: list | None = None) -> np.ndarray:
-        """The model's outputs for x (``training=False``, no graph) as one floatx ndarray.
+                steps: int | None = None, callbacks: list | None = None) -> Any:
+        """The model's outputs for x (``training=False``, no graph) as floatx ndarrays.
+
+        One output gives one array; several give a list (or dict) of arrays, as Keras.
 
         Example:
             >>> model.predict(x, verbose=0).shape                            # doctest: +SKIP
             (99, 1)
         """
         check_batch_size(batch_size)
-        x = self._prepare_x(x, "predict", finite=False)
-        data = Batches((x, None, None), batch_size or 32, False, steps)
+        data = get_data_adapter(
+            x, None, None, None, batch_size, steps, False,
+            prepare=lambda x, *_: (self._prepare_x(x, "predict", finite=False), None, None),
+            convert=lambda batch, i: self._convert_batch(batch, i, "predict"), where="predict")
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.steps)
         outputs = []
         callbacks.on_predict_begin()
         with no_grad():
-            for step, (xb, _, _) in data.epoch():
+            for step, batch in data.epoch():
+                xb = batch[0]
                 callbacks.on_predict_batch_begin(step)
-                outputs.append(self(Tensor.from_numpy(xb), training=False).data)
+                outputs.append(numpy_outputs(self(to_tensors(xb), training=False)))
                 callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callbacks.on_predict_end()
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        return concatenate_outputs(outputs)
 
-    def predict_on_batch(self, x: Any) -> np.ndarray:
+    def predict_on_batch(self, x: Any) -> Any:
         """``predict`` for one batch, without callbacks."""
         x = self._prepare_x(x, "predict_on_batch", finite=False)
         with no_grad():
-            return self(Tensor.from_numpy(x), training=False).data
+            return numpy_outputs(self(to_tensors(x), training=False))
 
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                        class_weight: dict | None = None, return_dict: bool = False):
@@ -346,119 +462,32 @@ class Trainer:
             >>> model.train_on_batch(x[:32], y[:32])                         # doctest: +SKIP
         """
         self._assert_compiled("train_on_batch")
+        self._begin_run()
         data = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
-        self._resolve_compiled(data[1], "train_on_batch")
         self.reset_metrics()
-        self.train_step(data)
-        return self._logs() if return_dict else self._flatten(self._logs())
+        logs = flat_logs(self._epoch_logs(self.train_step(data)))
+        return logs if return_dict else self._flatten(logs)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                       return_dict: bool = False):
         """Loss and metrics on one batch with ``training=False``."""
         self._assert_compiled("test_on_batch")
+        self._begin_run()
         data = self._prepare(x, y, sample_weight, None, "test_on_batch")
-        self._resolve_compiled(data[1], "test_on_batch")
-        logs = self._test_loop(data, len(data[0]), None, CallbackList())  # one batch, no callbacks
+        logs = self._test_loop(ArrayAdapter(data, num_rows(data[0]), False, None),
+                               CallbackList())  # one batch, no callbacks
         return logs if return_dict else self._flatten(logs)
 
-    # ----- the pieces of a step -----
-
-    def _compute_loss(self, y: np.ndarray, y_pred: Tensor, sample_weight: Any) -> Tensor:
-        """The compiled loss (times its weight) plus every layer's regularization penalty."""
-        loss = self._loss_fn(y, y_pred, sample_weight)
-        if self._loss_weight is not None:
-            loss = loss * self._loss_weight
-        if self._regularized:
-            for penalty in self.losses:
-                loss = loss + penalty
-        return loss
-
-    def _update_metrics(self, loss: Tensor, y: np.ndarray, y_pred: Tensor, sw: Any) -> None:
-        # Keras's loss tracker, a Mean in floatx: total += loss * batch_size, count += batch_size.
-        # Python floats rounded to floatx after each op give the float32 result bit for bit
-        # (a double holds the exact product/sum of two float32s) at a third of numpy's cost.
-        rnd, n = self._round, len(y)
-        self._loss_sum = rnd(self._loss_sum + rnd(float(loss.data) * n))
-        self._loss_count += n
-        # The Tensor itself, not its data: a sigmoid/softmax output carries its logits, and the
-        # crossentropy metrics compute from them as Keras's do (no clipping).
-        for _, metric, weighted in self._metric_entries:
-            metric.update_state(y, y_pred, sw if weighted else None)
-
-    def _logs(self) -> dict:
-        """Running values since the last reset, keys sorted as Keras's logs are."""
-        count = self._loss_count
-        logs = {"loss": self._round(self._loss_sum / count) if count else 0.0}
-        if not self._metric_entries:
-            return logs
-        for name, metric, _ in self._metric_entries:
-            # a Keras-style result() may return its variable: log the value, not the live object
-            logs[name] = pythonify(metric.result())
-        return dict(sorted(logs.items()))
-
-    def _test_loop(self, data: tuple, batch_size: int | None, steps: int | None,
-                   callbacks: CallbackList) -> dict:
-        batches = Batches(data, batch_size or 32, False, steps)
+    def _test_loop(self, data: DataAdapter, callbacks: CallbackList) -> dict:
+        data.reset()
         self.reset_metrics()
         callbacks.on_test_begin()
-        for step, batch in batches.epoch():
+        logs = None
+        for step, batch in data.epoch():
             callbacks.on_test_batch_begin(step)
-            self.test_step(batch)
+            logs = self.test_step(batch)
             if callbacks.wants("on_test_batch_end"):
-                callbacks.on_test_batch_end(step, self._logs())
-        logs = self._logs()
+                callbacks.on_test_batch_end(step, self._step_logs(logs))
+        logs = flat_logs(self._epoch_logs(logs))
         callbacks.on_test_end(logs)
         return logs
-
-    def _flatten(self, logs: dict) -> float | list:
-        """Keras's order: loss, compiled metrics in compile order, then any other key sorted."""
-        # NOTE: Keras looks the metrics up by metric.name, not by the logged key, so a metric in
-        # both lists appears twice (its unweighted value), then "weighted_<name>" at the end.
-        names = ["loss"] + [metric.name for _, metric, _ in self._metric_entries]
-        values = [logs[k] for k in names if k in logs]
-        values += [logs[k] for k in sorted(logs) if k not in names]
-        return values[0] if len(values) == 1 else values
-
-    # ----- before the first step: data converted and checked, loss and metrics resolved -----
-
-    def _assert_compiled(self, method: str) -> None:
-        if not self.compiled:
-            # Keras's type and words, with the method named.
-            raise ValueError(tr("You must call `compile()` before using the model. Received a "
-                                "call to `{method}()` on a model that was not compiled: call "
-                                "model.compile(optimizer=..., loss=...) first.", method=method))
-
-    def _prepare_x(self, x: Any, where: str, finite: bool = True) -> np.ndarray:
-        """x as a checked floatx array; builds the model for its shape on first sight."""
-        x = as_floatx(x, "x", where, finite)
-        if not self.built:
-            self.build((None,) + x.shape[1:])
-        return match_input_shape(x, self.input_shape, self.layers, where)
-
-    def _prepare(self, x: Any, y: Any, sample_weight: Any, class_weight: dict | None,
-                 where: str) -> tuple:
-        """(x, y, sample_weight) as floatx arrays, all checked (class_weight folded in)."""
-        x = self._prepare_x(x, where)
-        y, sample_weight = convert_targets(x, y, sample_weight, class_weight, where)
-        return x, y, sample_weight
-
-    def _resolve_compiled(self, y: np.ndarray, where: str) -> None:
-        """What a run needs before its first step, from the targets and the built model's output
-        shape: the compiled loss and metrics (resolved once per compile, as Keras on its first
-        batch), the labels checked against the loss, the loss tracker's floatx, the running
-        values zeroed."""
-        output_shape = (len(y),) + tuple(self.output_shape[1:])  # the predictions for y
-        if self._loss_fn is None:
-            if self.loss is None:
-                raise ValueError(tr("{where}() needs a loss: pass loss=... to model.compile()",
-                                    where=where))
-            self._loss_fn = losses_module.resolve_crossentropy(y, output_shape)
-        losses_module.check_targets(self._loss_fn, y, output_shape)  # labels fit the loss
-        if self._metric_entries is None:
-            self._metric_entries = resolve_metrics(self._metric_ids, y, output_shape)
-        self._round = _ROUND.get(config.floatx(), float)
-        self._regularized = bool(self.losses)
-        self.reset_metrics()
-
-
-_ROUND = {"float32": lambda v: float(np.float32(v)), "float16": lambda v: float(np.float16(v))}

@@ -1,5 +1,5 @@
 """Utilities named as in ``keras.utils``: seeding, one-hot labels, resetting the automatic names,
-the progress bar."""
+the progress bar, ``PyDataset``, ``pad_sequences``, ``split_dataset``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,27 @@ import numpy as np
 
 from tinygrad_es import random as _random
 from tinygrad_es.utils import naming
+from tinygrad_es.utils.dataset_utils import split_dataset
 from tinygrad_es.utils.progbar import Progbar
+from tinygrad_es.utils.py_dataset import PyDataset
+from tinygrad_es.utils.sequence_utils import pad_sequences
 
-__all__ = ["set_random_seed", "to_categorical", "clear_session", "Progbar"]
+__all__ = ["set_random_seed", "to_categorical", "clear_session", "Progbar", "PyDataset",
+           "Sequence", "pad_sequences", "split_dataset", "unpack_x_y_sample_weight"]
+
+Sequence = PyDataset   # Keras 3 keeps the old name as an alias
+
+
+def unpack_x_y_sample_weight(data: Any) -> tuple:
+    """``(x, y, sample_weight)`` from ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``.
+
+    Example:
+        >>> unpack_x_y_sample_weight((np.ones(2), np.zeros(2)))[2] is None
+        True
+    """
+    from tinygrad_es.models.data_adapter import unpack_x_y_sample_weight as unpack
+
+    return unpack(data)
 
 
 def set_random_seed(seed: int) -> None:
