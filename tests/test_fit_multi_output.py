@@ -1,11 +1,6 @@
-"""Models with several inputs and outputs in the training loop, against a real Keras functional
-model with the same weights.
-
-``TwoHeads`` below is a stand-in, built on ``Trainer`` + layers, for ``keras.Model(inp, [reg,
-cls])`` (a shared Dense trunk, a linear head and a sigmoid head): ``keras.Model`` is being
-written in another branch, and at integration these tests switch to the real functional Model.
-It has what the loop asks of a model with several outputs: ``__call__(x, training)`` returning a
-list (or a dict) of Tensors, a list (dict) ``output_shape`` and Keras's ``output_names``.
+"""Models with several inputs and outputs in the training loop: the same functional model
+(a shared Dense trunk, a linear head and a sigmoid head; one or two inputs; outputs as a list or a
+dict) built with Keras and with tinygrad_es, Keras's weights copied into ours.
 """
 
 from __future__ import annotations
@@ -14,10 +9,8 @@ import numpy as np
 import pytest
 from conftest import PARITY_TOL, keras_floatx, max_abs_diff
 
+import tinygrad_es
 from tinygrad_es import optimizers
-from tinygrad_es.layers import Dense
-from tinygrad_es.models.training import Trainer
-from tinygrad_es.tensor import concatenate
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(10, 3)).astype("float32")
@@ -26,45 +19,7 @@ Y_CLS = (RNG.random((10, 1)) > 0.5).astype("float32")
 SW = np.linspace(0.5, 2.0, 10).astype("float32")
 
 
-class TwoHeads(Trainer):
-    """A shared trunk and two heads; ``as_dict`` returns ``{"a": reg, "b": cls}`` instead."""
-
-    output_names = ["reg", "cls"]
-
-    def __init__(self, n_in: int = 3, as_dict: bool = False, two_inputs: bool = False):
-        super().__init__()
-        self.as_dict, self.two_inputs = as_dict, two_inputs
-        self.trunk = Dense(4, activation="tanh", name="trunk")
-        self.reg, self.cls = Dense(1, name="reg"), Dense(1, activation="sigmoid", name="cls")
-        hidden = self.trunk._build_for((None, n_in))
-        self.reg._build_for(hidden)
-        self.cls._build_for(hidden)
-        self.layers = [self.trunk, self.reg, self.cls]
-        self.built, self.input_shape = True, (None, n_in)
-        self.output_shape = ({"a": (None, 1), "b": (None, 1)} if as_dict
-                             else [(None, 1), (None, 1)])
-
-    def __call__(self, x, training=False):
-        if self.two_inputs:
-            x = concatenate([x["left"], x["right"]] if isinstance(x, dict) else list(x), axis=-1)
-        h = self.trunk(x, training=training)
-        outs = [self.reg(h, training=training), self.cls(h, training=training)]
-        return dict(zip("ab", outs)) if self.as_dict else outs
-
-    @property
-    def trainable_weights(self):
-        return [w for layer in self.layers for w in layer.trainable_weights]
-
-    @property
-    def losses(self):
-        return [p for layer in self.layers for p in layer.losses]
-
-    def set_weights(self, weights):
-        for w, value in zip(self.trainable_weights, weights):
-            w.data[...] = value
-
-
-def _keras_model(keras, as_dict=False, two_inputs=False):
+def _functional(keras, as_dict=False, two_inputs=False):
     if two_inputs:
         left, right = keras.Input((2,), name="left"), keras.Input((1,), name="right")
         inputs = {"left": left, "right": right}
@@ -78,7 +33,7 @@ def _keras_model(keras, as_dict=False, two_inputs=False):
 
 
 def _pair(keras, compile_kw, **kw):
-    km, om = _keras_model(keras, **kw), TwoHeads(**kw)
+    km, om = _functional(keras, **kw), _functional(tinygrad_es, **kw)
     om.set_weights(km.get_weights())   # same order: trunk, reg, cls (kernel, bias each)
     km.compile(optimizer=keras.optimizers.SGD(0.1), **compile_kw)
     om.compile(optimizer=optimizers.SGD(0.1), **compile_kw)
@@ -100,6 +55,7 @@ def test_two_outputs_history_keys_values_and_evaluate_order_match_keras(keras, d
     """Keys loss, <out>_loss, <out>_<metric>, val_*; evaluate's list in Keras's order."""
     with keras_floatx(keras, dtype):
         km, om = _pair(keras, LIST_COMPILE)
+        assert om.output_names == list(km.output_names) == ["reg", "cls"]
         x, ys = X.astype(dtype), [Y_REG.astype(dtype), Y_CLS.astype(dtype)]
         kw = {"epochs": 3, "batch_size": 4, "shuffle": False, "verbose": 0,
               "validation_data": (x, ys)}
@@ -173,14 +129,14 @@ def test_total_loss_adds_the_weighted_terms_in_keras_order(keras):
     ({"loss": "mse", "metrics": ["mae"]}, "Invalid `metrics`"),
 ])
 def test_bad_per_output_arguments_fail_with_keras_words(compile_kw, message):
-    model = TwoHeads()
+    model = _functional(tinygrad_es)
     with pytest.raises(ValueError, match=message):
         model.compile(optimizer="sgd", **compile_kw)
         model.fit(X, [Y_REG, Y_CLS], verbose=0)
 
 
 def test_class_weight_with_two_outputs_is_refused_as_keras():
-    model = TwoHeads()
+    model = _functional(tinygrad_es)
     model.compile(optimizer="sgd", loss="mse")
     before = [w.data.copy() for w in model.trainable_weights]
     with pytest.raises(ValueError, match="only supported for Models with a single output"):

@@ -96,6 +96,12 @@ class Functional(Model):
         shapes = [t.shape for t in self._outputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
+    @property
+    def output_names(self) -> list[str]:
+        """The name of the layer that makes each output, in the outputs' order (Keras's
+        ``output_names``: what a dict of losses or targets is keyed by)."""
+        return [t._keras_history.operation.name for t in self._outputs]
+
     # ----- running the graph -----
 
     def call(self, inputs: Any, training: bool = False) -> Any:

@@ -36,8 +36,9 @@ class TrainerData:
     def _output_names(self) -> list | None:
         """None for one output; else the outputs' names (a dict output's keys, sorted)."""
         shape = getattr(self, "output_shape", None) if getattr(self, "built", False) else None
-        if isinstance(shape, dict):
-            return sorted(shape)
+        if isinstance(shape, dict) or isinstance(getattr(self, "_outputs_struct", None), dict):
+            # a functional model's dict of outputs: its keys, sorted (Keras flattens dicts so)
+            return sorted(shape if isinstance(shape, dict) else self._outputs_struct)
         if isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list)):
             names = getattr(self, "output_names", None)
             return list(names) if names else [f"output_{i}" for i in range(len(shape))]
