@@ -257,7 +257,9 @@ def test_lambda_and_unknown_classes_are_refused_before_anything_runs(tmp_path, k
                                                                      class_name="system"),
              "custom class": lambda d: d["config"]["layers"][1].update(
                  registered_name="mypkg>MyDense"),
-             "Functional": lambda d: d.update(class_name="Functional")}
+             # a Sequential's config relabelled: a Functional config must list its graph
+             "Functional config has no 'input_layers'": lambda d: d.update(
+                 class_name="Functional")}
     for words, edit in cases.items():
         _rewrite_config(base, tmp_path / "bad.keras", edit)
         with pytest.raises(ModelFileError) as info:

@@ -242,12 +242,13 @@ def test_get_config_has_keras_layout_and_round_trips(keras, build):
     _assert_close(again.predict(x, verbose=0), ours.predict(x, verbose=0), "float32")
 
 
-def test_save_and_load_model_round_trip(tmp_path, keras):
+@pytest.mark.parametrize("filename", ["res.keras", "res.npz"])   # Keras's zip, and our npz
+def test_save_and_load_model_round_trip(tmp_path, keras, filename):
     ours, _ = _both(keras, residual)
     ours.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     ours.fit(X4, Y_CLASS, epochs=1, verbose=0)
-    ours.save(tmp_path / "res.keras")
-    loaded = load_model(tmp_path / "res.keras")
+    ours.save(tmp_path / filename)
+    loaded = load_model(tmp_path / filename)
     assert isinstance(loaded, Functional)
     assert int(loaded.optimizer.iterations) == int(ours.optimizer.iterations) == 1
     assert max_abs_diff(loaded.predict(X4, verbose=0), ours.predict(X4, verbose=0)) == 0

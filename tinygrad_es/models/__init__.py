@@ -41,7 +41,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: Any = None, compile:
     return read_model(filepath, MODEL_CLASSES, compile=bool(compile))
 
 
-def from_keras(keras_model: Any) -> Sequential:
+def from_keras(keras_model: Any) -> Model:
     """The reverse of ``model.to_keras()``: a live Keras model as a tinygrad_es model.
 
     Through the config dicts, in safe mode (only layers we have); weights, compile config and

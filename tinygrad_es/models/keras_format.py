@@ -12,8 +12,11 @@ A ``.keras`` file is a zip of three members, stored uncompressed as Keras writes
 Writing translates our configs into Keras's words (ours already use Keras's keys; Keras adds a
 few fields we do not have, always at their defaults). Reading goes the other way in safe mode:
 before anything is built, every object named in ``config.json`` must come from Keras's own
-modules with no ``registered_name`` of a custom class, every layer must be one we have, and a
-``Lambda`` (Python code) is refused; nothing from the file is ever executed or imported.
+modules with no ``registered_name`` of a custom class, every layer must be one we have, every
+tensor operation of a functional graph (module ``keras.src.ops.numpy``) one of
+``symbolic.OPERATIONS``, and a ``Lambda`` (Python code) is refused; nothing from the file is
+ever executed or imported. Sequential and functional models (nested ones too) go both ways; a
+subclassed model's code cannot be written, so its ``.keras`` save is a ValueError.
 
 What Keras's format cannot hold, that our npz keeps: the optimizer state of the wrapper
 optimizers (LossScaleOptimizer, multi-optimizers: their Keras variable order is not mapped),
@@ -34,133 +37,13 @@ from typing import Any, Mapping
 from tinygrad_es.i18n import tr
 from tinygrad_es.models import keras_h5
 from tinygrad_es.models._archive import MAX_HEADER_BYTES, Archive, ModelFileError, atomic_write
+from tinygrad_es.models.keras_configs import keras_config
 
 __all__ = ["save_keras", "read_keras", "to_keras", "from_keras", "keras_config",
            "check_safe", "KERAS_VERSION"]
 
 KERAS_VERSION = "3.15.1"  # the version we write as; Keras 3 reads any 3.x file
 _H5 = "model.weights.h5"
-_NO_BUILD_CONFIG = {  # Keras writes no build_config for layers built at creation
-    "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "Reshape", "MaxPooling1D",
-    "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D"}
-_CONV = {"activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
-_KERAS_DEFAULTS = {  # Keras's config fields we do not have, at the values we implement
-    "Dense": {"kernel_constraint": None, "bias_constraint": None, "quantization_config": None},
-    "Conv1D": _CONV, "Conv2D": _CONV, "Conv2DTranspose": _CONV,
-    "InputLayer": {"sparse": False, "ragged": False, "optional": False}}
-
-
-# ----- our configs in Keras's words -----
-
-def _policy(dtype: Any) -> Any:
-    if isinstance(dtype, str):
-        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype},
-                "registered_name": None}
-    return dtype
-
-
-def _kerasify(value: Any, module: str | None = None) -> Any:
-    """JSON-able copy with our ``tinygrad_es.x`` modules as ``keras.x`` (``module`` if absent)."""
-    if isinstance(value, dict):
-        out = {k: _kerasify(v) for k, v in value.items()}
-        mod = out.get("module") or module
-        if "class_name" in out and "config" in out and mod is not None:  # not a graph node
-            if isinstance(mod, str) and mod.startswith("tinygrad_es"):
-                mod = "keras" + mod[len("tinygrad_es"):]
-            out = {"module": mod, **{k: v for k, v in out.items() if k != "module"}}
-            out.setdefault("registered_name", None)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [_kerasify(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy scalars
-        return value.tolist()
-    return value
-
-
-def layer_to_keras(entry: dict[str, Any]) -> dict[str, Any]:
-    """One serialized layer (``layers.serialize``) as Keras writes it."""
-    entry = _kerasify(entry)
-    cls, config = entry["class_name"], dict(entry["config"])
-    if cls in keras_h5.AS_ACTIVATION:
-        config = {**config, "activation": keras_h5.AS_ACTIVATION[cls]}
-        cls = "Activation"
-    if cls != "InputLayer":
-        config["dtype"] = _policy(config.get("dtype"))
-    config.update({k: v for k, v in _KERAS_DEFAULTS.get(cls, {}).items() if k not in config})
-    for key in ("kernel_regularizer", "bias_regularizer", "kernel_initializer",
-                "bias_initializer", "alpha_initializer", "alpha_regularizer"):
-        if isinstance(config.get(key), dict):
-            config[key] = _kerasify(config[key], f"keras.{key.split('_')[1]}s")
-    out = {**entry, "module": "keras.layers", "class_name": cls, "config": config}
-    if cls in _NO_BUILD_CONFIG:
-        out.pop("build_config", None)
-    return out
-
-
-def _optimizer_to_keras(spec: dict[str, Any]) -> dict[str, Any]:
-    """An optimizer's dict with Keras's modules: its schedule's and a wrapper's inner one's too."""
-    out = _kerasify(spec, "keras.optimizers")
-    config = out["config"]
-    if isinstance(config.get("learning_rate"), dict):
-        config["learning_rate"] = _kerasify(config["learning_rate"], "keras.optimizers.schedules")
-    if isinstance(config.get("inner_optimizer"), dict):
-        config["inner_optimizer"] = _optimizer_to_keras(config["inner_optimizer"])
-    return out
-
-
-def _compile_to_keras(model: Any) -> dict[str, Any] | None:
-    if not getattr(model, "compiled", False):
-        return None
-    ours = model.get_compile_config()
-
-    def arg(value: Any) -> Any:
-        if isinstance(value, list):
-            return [arg(v) for v in value]
-        if isinstance(value, dict) and value.get("kind") in ("loss", "metric"):
-            module = "keras.losses" if value["kind"] == "loss" else "keras.metrics"
-            return _kerasify(value["value"], module)
-        return value
-
-    optimizer = _optimizer_to_keras(ours["optimizer"])
-    out = {"optimizer": optimizer, **{k: arg(v) for k, v in ours.items() if k != "optimizer"}}
-    return {**out, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
-
-
-def keras_config(model: Any) -> dict[str, Any]:
-    """``config.json``'s document: the model (and its compile config) in Keras's layout.
-
-    ``model.get_config()`` with every layer entry translated: a Sequential's, or any other model
-    class's in Keras's functional layout (whose graph keys are kept as they are).
-
-    Example:
-        >>> from tinygrad_es import layers, models
-        >>> model = models.Sequential([layers.Input((2,)), layers.Dense(1)])
-        >>> keras_config(model)["config"]["layers"][1]["module"]
-        'keras.layers'
-    """
-    from tinygrad_es.models.sequential import Sequential
-
-    cls = "Sequential" if isinstance(model, Sequential) else type(model).__name__
-    if cls in ("Model", "Functional"):  # the functional layout: graph keys kept as they are
-        cls = "Functional"
-    elif cls != "Sequential":
-        raise ValueError(tr("a .keras file holds Sequential and functional models; "
-                            "{cls} is a subclassed model, whose Python code a .keras file cannot "
-                            "hold: save it under another name (our npz) or use save_weights",
-                            cls=cls))
-    config = dict(model.get_config())
-    config = {**config, "dtype": _policy(config.get("dtype")),
-              "layers": [layer_to_keras(e) for e in config.get("layers", [])]}
-    functional = cls == "Functional"  # Keras names the module of its Functional class so
-    out = {"module": "keras.src.models.functional" if functional else "keras", "class_name": cls,
-           "config": config, "registered_name": "Functional" if functional else None}
-    if model.built and getattr(model, "input_shape", None) is not None:
-        out["build_config"] = {"input_shape": list(model.input_shape)}
-    compile_config = _compile_to_keras(model)
-    if compile_config is not None:
-        out["compile_config"] = compile_config
-    return json.loads(json.dumps(out))  # plain lists and numbers, as the file will hold
 
 
 def save_keras(model: Any, filepath: str | os.PathLike) -> None:
@@ -191,6 +74,7 @@ def check_safe(document: Any, filepath: str) -> None:
     Only checks: nothing is imported or built here.
     """
     from tinygrad_es import layers as layers_module
+    from tinygrad_es.models.symbolic import OPERATIONS
 
     def walk(value: Any, depth: int) -> None:
         if depth > 64:
@@ -220,6 +104,13 @@ def check_safe(document: Any, filepath: str) -> None:
                 raise ModelFileError(filepath, tr(
                     "it names the custom class {registered!r}: only Keras's own classes are "
                     "loaded (safe mode)", registered=str(registered)[:60]), _REFUSED)
+            if (isinstance(module, str) and "ops" in module.split(".")
+                    and cls not in OPERATIONS):  # only the tensor operations symbolic.py has
+                raise ModelFileError(filepath, tr(
+                    "its operation {name!r} is a {cls} (from {module}), which tinygrad_es does "
+                    "not support (yet); supported operations: {known}",
+                    name=str(value.get("name") or (value.get("config") or {}).get("name"))[:60],
+                    cls=cls, module=module[:60], known=", ".join(OPERATIONS)), _REFUSED)
             if (isinstance(module, str) and "layers" in module.split(".")
                     and cls not in layers_module.LAYERS):
                 raise ModelFileError(filepath, tr(
@@ -276,6 +167,12 @@ def model_from_keras_config(document: Any, filepath: str,
                 "load yet (only Sequential models)"), "cannot be loaded")
         raise ModelFileError(filepath, f"unknown model class {str(cls)[:40]!r}; known: "
                              f"{sorted(model_classes)}")
+    missing = [k for k in ("layers", "input_layers", "output_layers")
+               if k not in document["config"]]
+    if cls == "Functional" and missing:
+        raise ModelFileError(filepath, tr(
+            "its Functional config has no {missing}: a functional model's config lists its "
+            "layers, input_layers and output_layers", missing=", ".join(map(repr, missing))))
     layers = document["config"].get("layers", [])
     if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
         raise ModelFileError(filepath, f"its model's layers must be a list of at most "

@@ -11,6 +11,14 @@ Each ``vars`` group carries the object's ``name`` as an attribute. ``<path>`` is
 name: it is the snake-cased class name made unique in order (``dense``, ``dense_1``, ``conv2d``),
 so two models of the same architecture read each other's files whatever their layers are called.
 
+A functional model's ``layers`` include its ``InputLayer`` s (each an empty ``vars`` group; its
+tensor operations are not layers and have no group). A model used as a layer is a group of its
+own, nested the same way: ``layers/functional/vars`` (empty, its ``name``) and
+``layers/functional/layers/dense/vars/0``, ... — its weights live with its layers. A
+subclassed model (or a custom layer holding layers) is laid out by its tracked attributes, in
+sorted order, as Keras walks them: ``blocks/dense/vars``, ``head/vars``, then ``layers/...`` for
+any layer not placed yet (see :func:`layer_groups`).
+
 Reading trusts nothing: every dataset must be a plain (hard-linked, not virtual, not external)
 numeric array whose shape and dtype are checked before its data is read, so a file can neither
 make us read other files nor allocate more than the model's own weights.
@@ -29,8 +37,8 @@ from tinygrad_es.i18n import tr
 from tinygrad_es.layers.base import to_snake_case
 from tinygrad_es.models._archive import ModelFileError
 
-__all__ = ["require_h5py", "keras_class_name", "layer_paths", "weights_h5_bytes",
-           "H5Weights", "optimizer_layout", "optimizer_state_from_variables", "read_h5_file",
+__all__ = ["require_h5py", "keras_class_name", "layer_groups", "weights_h5_bytes", "H5Weights",
+           "optimizer_layout", "optimizer_state_from_variables", "read_h5_file",
            "load_h5_weights"]
 
 # Our layers that Keras has only as Activation(name): written as such (predictions are equal).
@@ -53,16 +61,88 @@ def keras_class_name(layer: Any) -> str:
     return "Activation" if name in AS_ACTIVATION else name
 
 
-def layer_paths(layers: list) -> list[str]:
-    """``layers/<snake class name>`` made unique in order, as Keras addresses them."""
-    used: dict[str, int] = {}
-    paths = []
-    for layer in layers:
-        # NOTE: Keras uses the class, not layer.name: names are auto-generated, classes are not.
-        base = to_snake_case(keras_class_name(layer))
-        used[base] = used[base] + 1 if base in used else 0
-        paths.append(f"layers/{base}_{used[base]}" if used[base] else f"layers/{base}")
-    return paths
+def _is_model(layer: Any) -> bool:
+    from tinygrad_es.models.model import Model
+
+    return isinstance(layer, Model)
+
+
+def _name_key(attr: str) -> str:
+    return "~" + attr if attr.startswith("_") else attr   # Keras visits private ones last
+
+
+def _children(layer: Any) -> list[tuple[str, Any]]:
+    """The attributes Keras's saving walks into, in its order: a Sequential's or Functional's
+    ``layers``; a subclassed model's tracked attributes and its ``layers``, by sorted name; a
+    layer's tracked attributes (a custom layer's sublayers), by sorted name."""
+    from tinygrad_es.models.functional import Functional
+    from tinygrad_es.models.sequential import Sequential
+
+    if isinstance(layer, (Sequential, Functional)):
+        return [("layers", layer.layers)]
+    tracked = dict(layer.__dict__.get("_tracked") or {})
+    if _is_model(layer):
+        tracked.setdefault("layers", layer.layers)
+    return [(k, tracked[k]) for k in sorted(tracked, key=_name_key)]
+
+
+def layer_groups(model: Any) -> list[tuple[str, Any]]:
+    """[(path, layer)] for the model (path ``""``) and every layer in it, each once, at the
+    path Keras's h5 gives it (``layers/sequential``, then ``layers/sequential/layers/dense``).
+
+    A list (tuple, dict) attribute is a group whose layers are named by their snake-cased
+    class made unique in order, the names counted for every item, even one already placed
+    (``layers/dense`` is skipped for a layer seen before, ``layers/dense_1`` follows).
+
+    Example:
+        >>> from tinygrad_es import layers, models
+        >>> inner = models.Sequential([layers.Input((2,)), layers.Dense(2)])
+        >>> x = layers.Input((2,)); outer = models.Model(x, inner(x))
+        >>> [path for path, _ in layer_groups(outer)]
+        ['', 'layers/input_layer', 'layers/sequential', 'layers/sequential/layers/dense']
+    """
+    from tinygrad_es.layers.base import Layer
+
+    out: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+
+    def visit(layer: Any, path: str, depth: int) -> None:
+        if id(layer) in seen:
+            return
+        if depth > 32:
+            raise ValueError(f"'{model.name}' nests layers deeper than 32 levels")
+        seen.add(id(layer))
+        out.append((path, layer))
+        for attr, child in _children(layer):
+            where = f"{path}/{attr}" if path else attr
+            if isinstance(child, Layer):
+                visit(child, where, depth + 1)
+            elif isinstance(child, (list, tuple, dict)):
+                container(child, where, depth + 1)
+
+    def container(items: Any, path: str, depth: int) -> None:
+        used: dict[str, int] = {}
+        for item in (items.values() if isinstance(items, dict) else items):
+            if isinstance(item, Layer):
+                # NOTE: Keras uses the class, not layer.name: names are auto-generated.
+                base = to_snake_case(keras_class_name(item))
+            elif isinstance(item, (list, tuple, dict)):
+                base = "container"
+            else:
+                continue
+            used[base] = used[base] + 1 if base in used else 0
+            where = f"{path}/{base}_{used[base]}" if used[base] else f"{path}/{base}"
+            if isinstance(item, Layer):
+                visit(item, where, depth + 1)
+            else:
+                container(item, where, depth + 1)
+
+    visit(model, "", 0)
+    return out
+
+
+def _vars(path: str) -> str:
+    return f"{path}/vars" if path else "vars"
 
 
 # ----- writing -----
@@ -72,19 +152,23 @@ def weights_h5_bytes(model: Any) -> bytes:
     h5py = require_h5py()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
-        for path, layer in zip(layer_paths(model.layers), model.layers):
-            group = f.create_group(path).create_group("vars")
+        for path, layer in layer_groups(model):
+            group = f.require_group(_vars(path))
             group.attrs["name"] = layer.name
-            for i, weight in enumerate(layer.weights):
+            for i, weight in enumerate(layer._weights):  # its own: sublayers' have their groups
                 group[str(i)] = weight.data
-        opt = getattr(model, "optimizer", None)
-        if getattr(model, "compiled", False) and opt is not None:
-            group = f.create_group("optimizer").create_group("vars")
-            group.attrs["name"] = str(opt.name)
-            for i, value in enumerate(opt.variables):
-                group[str(i)] = np.asarray(value)
-        f.create_group("vars").attrs["name"] = model.name
+            if not path:
+                _write_optimizer(f, model)
     return buffer.getvalue()
+
+
+def _write_optimizer(f: Any, model: Any) -> None:
+    opt = getattr(model, "optimizer", None)
+    if getattr(model, "compiled", False) and opt is not None:
+        group = f.create_group("optimizer").create_group("vars")
+        group.attrs["name"] = str(opt.name)
+        for i, value in enumerate(opt.variables):
+            group[str(i)] = np.asarray(value)
 
 
 # ----- reading -----
@@ -136,24 +220,38 @@ class H5Weights:
 
     def count(self, path: str) -> int:
         """How many variables ``<path>/vars`` holds (0 if the group is absent)."""
-        group = self._group(f"{path}/vars")
+        group = self._group(_vars(path))
         return 0 if group is None else len(group)
 
-    def layer_counts(self) -> int:
-        """Variables under ``layers/*/vars`` in total."""
-        layers = self._group("layers")
-        return 0 if layers is None else sum(self.count(f"layers/{name}") for name in layers)
+    def layer_counts(self, path: str = "", depth: int = 0) -> int:
+        """Arrays in every ``vars`` group below ``path``, the optimizer's left out."""
+        group = self._group(path) if path else self._file
+        if group is None:
+            return 0
+        if depth > 64:
+            raise self.error(f"its {self.what} nests groups deeper than 64 levels")
+        total = 0
+        for name in group:
+            where = f"{path}/{name}" if path else name
+            if where == "optimizer":
+                continue
+            if name == "vars":
+                total += self.count(path)
+            elif isinstance(group.get(name, getlink=True), self._h5py.HardLink) and \
+                    isinstance(group[name], self._h5py.Group):
+                total += self.layer_counts(where, depth + 1)
+        return total
 
     def read_vars(self, path: str, shapes: list[tuple], kinds: list[str]) -> list[np.ndarray]:
         """``<path>/vars/0..n-1``: exactly ``len(shapes)`` arrays of these shapes and kinds."""
-        group = self._group(f"{path}/vars")
+        group = self._group(_vars(path))
         names = sorted(group, key=lambda k: (len(k), k)) if group is not None else []
         if names != [str(i) for i in range(len(shapes))]:
             raise self.error(f"its {self.what} holds {len(names)} variable(s) at {path!r} "
                              f"({names[:6]}), expected {len(shapes)}")
         out = []
         for name, shape, kind in zip(names, shapes, kinds):
-            where = f"{path}/vars/{name}"
+            where = f"{_vars(path)}/{name}"
             if not isinstance(group.get(name, getlink=True), self._h5py.HardLink):
                 raise self.error(f"its {self.what} links {where!r} elsewhere; links are never "
                                  "followed")
@@ -184,12 +282,16 @@ class H5Weights:
             raise self.error(f"it holds {held} weights, but the model was expecting "
                              f"{len(targets)} weights, of shapes {[t.shape for t in targets]}",
                              f"does not fit model '{model.name}'")
-        weights: list[np.ndarray] = []
-        for path, layer in zip(layer_paths(model.layers), model.layers):
-            shapes = [w.shape for w in layer.weights]
+        by_id: dict[int, np.ndarray] = {}
+        for path, layer in layer_groups(model):
+            own = list(layer._weights)
+            if not own and not self.count(path):   # Keras writes no group for some layers
+                continue
+            shapes = [w.shape for w in own]
             # integers too: Keras keeps some counters (Normalization's count) as int64
-            weights += self.read_vars(path, shapes, ["fi"] * len(shapes))
-        return weights
+            arrays = self.read_vars(path, shapes, ["fi"] * len(shapes))
+            by_id.update((id(w), a) for w, a in zip(own, arrays))
+        return [by_id[id(w)] for w in targets]   # set_weights order
 
     def read_optimizer(self, layout: list[tuple[str, tuple, str]]) -> list[np.ndarray] | None:
         """``optimizer/vars`` for ``layout`` [(name, shape, kind)]; None if absent or unbuilt."""
