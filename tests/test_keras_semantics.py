@@ -426,18 +426,6 @@ def test_a_numpy_activation_gives_its_values_and_a_clear_error_at_backward(keras
             om.fit(x, np.zeros((6, 2)), verbose=0)
 
 
-def test_a_tensorflow_activation_is_a_clear_type_error_at_the_first_call(tf, keras):
-    x = np.ones((2, 3), "float32")
-    keras_out = keras.Sequential([keras.Input((3,)),
-                                  keras.layers.Dense(2, activation=tf.nn.relu)])(x)
-    assert keras_out.shape == (2, 2)   # Keras takes it; ours must refuse it clearly
-    layer = L.Dense(2, activation=tf.nn.relu)   # accepted at construction, as in Keras
-    with pytest.raises(TypeError, match=r'TensorFlow function.*Use activation="relu"'):
-        layer(x)
-    with pytest.raises(TypeError, match=r"Keras function.*Use activation=\"sigmoid\""):
-        L.Dense(2, activation=keras.activations.sigmoid)(x)
-
-
 def test_an_activation_that_changes_the_shape_is_refused():
     with pytest.raises(ValueError, match=r"must return a tensor of its input's shape \(2, 4\), "
                                          r"received shape \(2, 1\)"):
