@@ -161,10 +161,6 @@ def model_from_keras_config(document: Any, filepath: str,
     if cls in ("Functional", "Model") and cls not in model_classes:
         cls = "Functional"
     if cls not in model_classes:
-        if cls == "Functional":
-            raise ModelFileError(filepath, tr(
-                "it holds a Functional keras.Model, which this version of tinygrad_es cannot "
-                "load yet (only Sequential models)"), "cannot be loaded")
         raise ModelFileError(filepath, f"unknown model class {str(cls)[:40]!r}; known: "
                              f"{sorted(model_classes)}")
     missing = [k for k in ("layers", "input_layers", "output_layers")
