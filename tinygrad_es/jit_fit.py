@@ -6,14 +6,23 @@ partial last batch gets its own program) the first batch is captured while it ru
 second runs both ways and must agree bit for bit, and every later one is replayed. Under "auto" a
 model is captured only when every piece is known to be capturable (:func:`fit_reason`);
 ``jit_compile=True`` skips that list (the verification still guards), ``False`` stays eager.
+
+When the optimizer keeps its weights in flat buffers (optimizers/flat.py), the verification also
+builds the **fast replay**: the program as generated straight-line code (jit_codegen.py) that
+writes each gradient into the optimizer's flat gradient views, and ``optimizer.bind(weights)``,
+the update over those buffers with its checks done once. It must agree with the eager step on
+the verification batch too, or the generic replay is used. The update still runs inside fit's
+``defer_sigint`` (read from the training module at each step), so Ctrl-C never tears it.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
+from tinygrad_es.jit_codegen import compile_step, trace
 from tinygrad_es.jit_program import _NotCapturable, build, recording, same
 from tinygrad_es.tensor import Tensor
 
@@ -134,6 +143,8 @@ class StepJit:
             del self.entries[key]  # (layer.trainable changed): this batch eager, the next captures
             return False
         if entry.verified:
+            if entry.fast is not None and model.optimizer._flat is entry.flat:
+                return entry.replay_fast(model, x, y, sample_weight)
             return entry.replay(model, x, y, sample_weight)
         return entry.verify(model, x, y, sample_weight)
 
@@ -148,6 +159,12 @@ class _Entry:
         self.weights: list = []
         self.unreached: list = []
         self.refs: tuple = ()  # (loss, y_pred, logits or None) as op indices or leaves
+        # the generated step (jit_codegen.py) and the optimizer's bound update over its flat
+        # buffers (their FlatStorage: a rebuilt optimizer drops back to replay)
+        self.fast: Any = None
+        self.update: Any = None
+        self.flat: Any = None
+        self.guard: Any = None
 
     def capture(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
         # the capture runs on private copies: the replays copy each new batch into them
@@ -173,7 +190,9 @@ class _Entry:
         return True
 
     def verify(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
-        values, grads = self.program.run(_present(x, y, sample_weight))
+        inputs = _present(x, y, sample_weight)
+        values, grads = self.program.run(inputs)
+        fast, targets, fast_values = self._compile_fast(model, inputs)
         y_pred, loss, weights = model._forward_backward(x, y, sample_weight)
         program, (loss_ref, pred_ref, logits_ref) = self.program, self.refs
         outputs = [(loss_ref, loss)]
@@ -184,12 +203,62 @@ class _Entry:
                  and all(same(g, leaf.grad) for g, leaf in zip(grads, program.leaves)))
         if agree:
             self.verified = True
+            if fast is not None and all(
+                    ref is None or same(v, t.data) for v, (ref, t) in zip(fast_values, outputs)
+            ) and all(same(g, leaf.grad) for g, leaf in zip(targets, program.leaves)):
+                self.fast = fast   # (else the generic replay, which agreed)
         else:
             self.program = None
             self.reason = model._jit_reason = (
                 "a replay of the captured step differed from the eager step (it depends on "
                 "values computed outside the engine)")
         model._apply_update(weights)
+        model._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
+        return True
+
+    def _compile_fast(self, model: Any, inputs: tuple) -> tuple:
+        """The generated step for this program (jit_codegen.py), the flat gradient views it
+        writes (in ``program.leaves`` order) and its outputs on ``inputs``; Nones when the
+        optimizer has no flat buffers for exactly these weights (or a weight gets no gradient,
+        or ``_apply_update`` is overridden)."""
+        from tinygrad_es.models.training import Trainer
+
+        opt, program = model.optimizer, self.program
+        if type(model)._apply_update is not Trainer._apply_update or self.unreached:
+            return None, None, None
+        update = opt.bind(self.weights) if hasattr(opt, "bind") else None
+        if update is None:
+            return None, None, None
+        views = opt._flat.all_grad_views()
+        where = {id(w): k for k, w in enumerate(self.weights)}
+        if any(id(leaf) not in where for leaf in program.leaves):
+            return None, None, None
+        targets = [views[where[id(leaf)]] for leaf in program.leaves]
+        outputs = (list(self.refs) if model._compile_metrics is not None
+                   else [self.refs[0], None, None])
+        pieces = (update.segment_grads,
+                  {k: update.pieces[where[id(leaf)]] for k, leaf in enumerate(program.leaves)
+                   if where[id(leaf)] in update.pieces})
+        step = compile_step(program, trace(program, inputs), outputs, targets, pieces)
+        if step is None:
+            return None, None, None
+        self.update, self.flat = update, opt._flat
+        self.guard = sys.modules[Trainer.__module__]   # its defer_sigint, read at each step
+        values = step(*inputs)
+        return step, [leaf.grad for leaf in program.leaves], values   # (a view, or its own)
+
+    def replay_fast(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
+        """The generated step, the bound update under the SIGINT guard (an update is never
+        torn), the loss tracker and metrics: what ``replay`` does, without its bookkeeping."""
+        loss, y_pred, logits = self.fast(x, y) if sample_weight is None else \
+            self.fast(x, y, sample_weight)
+        with self.guard.defer_sigint():            # fit's own guard: Ctrl-C waits for the update
+            self.update()
+        loss = Tensor.from_numpy(loss)
+        if y_pred is not None:
+            y_pred = Tensor.from_numpy(y_pred)
+            if logits is not None:
+                y_pred = y_pred.with_logits(Tensor.from_numpy(logits))
         model._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
         return True
 

@@ -16,7 +16,8 @@ the same at every step with inputs of the same shape, so, as tinygrad's ``TinyJi
 3. **replay** (every later call): the program alone, on the new input arrays copied into the
    captured input buffers (so views of them, ``y[..., None]``, follow; a cast of an input that
    an op reads, the sparse losses' ``y.astype(np.int64)``, is redone); no Tensor is made, no
-   graph walked, no argument checked; ops whose output nothing reads are skipped.
+   graph walked, no argument checked; ops whose output nothing reads are skipped. (fit goes one
+   step further: jit_codegen.py writes a verified program as straight-line Python.)
 
 The same numpy calls in the same order on the same values give the same bits, so a replayed step
 gives exactly the eager step's numbers (tests/test_jit.py compares them with ``array_equal``).

@@ -412,6 +412,71 @@ class FlatBuffers:
         flat = self._require_flat()
         self._apply_checked(flat.all_grad_views(), list(flat.variables))
 
+    def bind(self, variables: Sequence):
+        """A fast ``apply_flat()`` for ``variables`` (all the built ones, in order), or None.
+
+        For a captured training step that writes each gradient straight into its view of
+        :meth:`flat_gradients`: the returned ``update()`` runs the same ``update_step`` s on the
+        same segments as ``apply`` does (the same bits), with the segments' gradients, the
+        stand-ins and the checks worked out once here. When an option that needs the
+        per-variable path is set (loss scaling, clipping, weight decay, EMA, accumulation:
+        checked at each call, a few attribute reads) or a weight was rebound, it runs
+        :meth:`apply_flat` instead. None when the optimizer has no flat buffers for exactly
+        these variables.
+
+        Example:
+            >>> from tinygrad_es.optimizers import SGD
+            >>> from tinygrad_es.tensor import Tensor
+            >>> w = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+            >>> opt = SGD(0.5); opt.build([w]); update = opt.bind([w])
+            >>> opt.flat_gradients().views[0][...] = [1.0, -1.0]
+            >>> update(); w.data, opt.update_path, int(opt.iterations)
+            (array([0.5, 2.5], dtype=float32), 'flat', 1)
+        """
+        flat = self._flat
+        if flat is None or flat.broken or [id(v) for v in variables] != flat.ids:
+            return None
+        flat.adopt()
+        flat.all_grad_views()   # the whole gradient buffers: the packed segments gather there
+        grads = [seg.grad if seg.piece is None else
+                 flat.grads[seg.key.dtype][seg.start:seg.stop] for seg in flat.segments]
+        stand_ins, update_variables = flat.stand_ins, self._update_variables
+        current_lr, apply_flat, adopt = self._current_learning_rate, self.apply_flat, flat.adopt
+        # the base class's _update_variables (Nadam's updates shared state first): run its loop
+        # here, the rate of each segment's dtype (tf_constant) redone only when the rate object
+        # changes (a float rate is a Variable whose value is rebound on assign)
+        plain = _defines(type(self), "_update_variables").__module__.endswith(".base")
+        update_step, dtypes, rates = self.update_step, [seg.key.dtype for seg in flat.segments], \
+            [None, []]
+
+        pieces: dict = {}   # variable -> [(segment, a, b)]: where a big one's pieces are read
+        for s, seg in enumerate(flat.segments):
+            if seg.piece is not None:
+                pieces.setdefault(seg.members[0], []).append((s, *seg.piece))
+
+        def update() -> None:
+            if (self.loss_scale_factor is not None or self.gradient_accumulation_steps
+                    or self.clipnorm or self.global_clipnorm or self.clipvalue
+                    or self.weight_decay is not None or self.use_ema or self._flat is not flat
+                    or flat.broken or not adopt()):
+                apply_flat()
+                return
+            self.update_path = "flat"
+            lr = current_lr()
+            if not plain:
+                update_variables(grads, stand_ins, lr)
+            else:
+                if lr is not rates[0]:
+                    rates[:] = lr, [tf_constant(lr, dtype) for dtype in dtypes]
+                for g, stand_in, rate in zip(grads, stand_ins, rates[1]):
+                    update_step(g, stand_in, rate)
+            self._iterations += 1
+
+        # for a captured step: the list the pieces of big variables are read from (a step that
+        # has a big gradient as an array of its own points them at it instead of copying it)
+        update.segment_grads, update.pieces = grads, pieces
+        return update
+
     def _require_flat(self) -> FlatStorage:
         if self._flat is None:
             raise ValueError(tr("{name} has no flat buffers (not built yet, flat_buffers is "

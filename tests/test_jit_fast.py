@@ -1,0 +1,200 @@
+"""fit's fast replay (jit_codegen.py, ``Optimizer.bind``) gives the numbers of ``apply`` and eager.
+
+Two fast paths, each against the path it replaces, with ``np.array_equal`` (our own arithmetic on
+both sides: the same update_steps on the same segments, the same numpy calls in the same order):
+
+* ``opt.bind(variables)()`` with the gradients written into ``flat_gradients`` views, against
+  ``opt.apply(grads, variables)`` on a twin, for every elementwise optimizer and both segment
+  layouts; options that need the general path (clipping, decay, EMA, loss scale) set after the
+  bind must still give ``apply``'s numbers;
+* the generated step of a fit (``entry.fast``) against an eager fit: weights, optimizer state,
+  logs, and ``w.grad`` after the last batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import gradient_sequence
+
+import tinygrad_es as tg
+from tinygrad_es import config
+from tinygrad_es import layers as L
+from tinygrad_es import optimizers as ours
+from tinygrad_es.jit_codegen import compile_step, trace
+from tinygrad_es.models.sequential import Sequential
+from tinygrad_es.optimizers import flat as flat_module
+from tinygrad_es.tensor import Tensor
+
+SHAPES = {"k0": (5, 7), "b0": (7,), "k1": (7, 3), "b1": (3,)}
+ELEMENTWISE = [("SGD", {}), ("SGD", dict(momentum=0.9, nesterov=True)), ("Adam", {}),
+               ("Adam", dict(amsgrad=True)), ("AdamW", {}), ("Adamax", {}), ("Nadam", {}),
+               ("Adagrad", {}), ("RMSprop", dict(centered=True, momentum=0.5)),
+               ("Adadelta", dict(learning_rate=1.0)), ("Lion", {}), ("Ftrl", {})]
+
+
+def _variables(dtype):
+    rng = np.random.default_rng(1)
+    return [Tensor(rng.normal(size=s), dtype=dtype, requires_grad=True) for s in SHAPES.values()]
+
+
+def _assert_same(wa, wb, oa, ob):
+    for a, b in zip(wa, wb):
+        assert a.data.dtype == b.data.dtype and np.array_equal(a.data, b.data)
+    assert len(oa.variables) == len(ob.variables)
+    for a, b in zip(oa.variables, ob.variables):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert int(oa.iterations) == int(ob.iterations)
+
+
+@pytest.mark.parametrize("segment", [None, 6], ids=["one-segment", "segments-of-6"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, kwargs", ELEMENTWISE, ids=[f"{n}-{i}" for i, (n, _) in
+                                                          enumerate(ELEMENTWISE)])
+def test_bound_update_equals_apply(name, kwargs, dtype, segment, monkeypatch):
+    if segment:
+        monkeypatch.setattr(flat_module, "SEGMENT_SIZE", segment)
+    config.set_floatx(dtype)
+    fast, ref = getattr(ours, name)(**kwargs), getattr(ours, name)(**kwargs)
+    wf, wr = _variables(dtype), _variables(dtype)
+    fast.build(wf)
+    update, views = fast.bind(wf), fast.flat_gradients(dtype).views
+    assert update is not None
+    for step in gradient_sequence(SHAPES, 6):
+        grads = [g.astype(dtype) for g in step]
+        for view, g in zip(views, grads):
+            view[...] = g
+        update()
+        ref.apply(grads, wr)
+        assert fast.update_path == "flat"
+        _assert_same(wf, wr, fast, ref)
+
+
+@pytest.mark.parametrize("option", [dict(clipnorm=0.5), dict(global_clipnorm=1.0),
+                                    dict(clipvalue=0.1), dict(weight_decay=0.1),
+                                    dict(loss_scale_factor=4.0), dict(use_ema=True)],
+                         ids=lambda o: next(iter(o)))
+def test_bound_update_after_setting_an_option_still_equals_apply(option):
+    """Set after the bind (use_ema, whose state is made at build, from the start)."""
+    early = option if "use_ema" in option else {}
+    fast, ref = ours.Adam(0.01, **early), ours.Adam(0.01, **early)
+    wf, wr = _variables("float32"), _variables("float32")
+    fast.build(wf)
+    update, views = fast.bind(wf), fast.flat_gradients().views
+    for k, step in enumerate(gradient_sequence(SHAPES, 4)):
+        if k == 2 and not early:   # set on both, after the bind
+            for opt in (fast, ref):
+                for key, value in option.items():
+                    setattr(opt, key, value)
+        grads = [g.astype("float32") for g in step]
+        for view, g in zip(views, grads):
+            view[...] = g
+        update()
+        ref.apply(grads, wr)
+        _assert_same(wf, wr, fast, ref)
+
+
+def test_bind_refuses_other_variables_and_follows_a_rebound_weight():
+    opt, ws = ours.SGD(0.5), _variables("float32")
+    opt.build(ws)
+    assert opt.bind(ws[:2]) is None and opt.bind(ws[::-1]) is None
+    no_flat = ours.SGD(0.5)
+    no_flat.flat_buffers = False
+    no_flat.build(_variables("float32"))
+    assert no_flat.bind(no_flat._variables) is None
+    update, views = opt.bind(ws), opt.flat_gradients().views
+    ws[0].data = np.full(ws[0].shape, 3.0, np.float32)   # rebound: copied into the buffer
+    for v in views:
+        v[...] = 1.0
+    update()
+    assert np.array_equal(ws[0].data, np.full(ws[0].shape, 2.5, np.float32))
+    assert ws[0].data.base is ws[1].data.base
+
+
+# ----- the generated step in fit -----
+
+def _twin_fits(layers_fn, compile_kw, x, y, **fit_kw):
+    out = []
+    for jc in (False, "auto"):
+        tg.random.seed(0)
+        model = Sequential(layers_fn())
+        rng = np.random.default_rng(1)
+        model.set_weights([rng.uniform(-0.5, 0.5, w.shape) for w in model.get_weights()])
+        kw = dict(compile_kw)
+        kw["optimizer"] = kw["optimizer"]()
+        model.compile(**kw, jit_compile=jc)
+        h = model.fit(x, y, verbose=0, **{"epochs": 3, "batch_size": 8, **fit_kw})
+        out.append((model, h.history))
+    return out
+
+
+NETS = {
+    "tanh-mse-sgd": (lambda: [L.Input((4,)), L.Dense(5, activation="tanh"), L.Dense(3)],
+                     dict(optimizer=lambda: ours.SGD(0.1, momentum=0.9), loss="mse")),
+    "selu-softmax-adam-metrics": (
+        lambda: [L.Input((4,)), L.Dense(6, activation="selu"), L.Dense(3, activation="softmax")],
+        dict(optimizer=lambda: ours.Adam(0.01), loss="categorical_crossentropy",
+             metrics=["accuracy", "categorical_crossentropy"])),
+    "prelu-sigmoid-mae-nadam": (
+        lambda: [L.Input((4,)), L.Dense(5), L.PReLU(), L.Dense(3, activation="sigmoid")],
+        dict(optimizer=lambda: ours.Nadam(0.01), loss="mae")),
+}
+
+
+@pytest.mark.parametrize("segment", [None, 6], ids=["one-segment", "segments-of-6"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("net", list(NETS))
+def test_generated_step_in_fit_bit_identical(net, dtype, segment, monkeypatch):
+    """Segments of 6 cut the kernels into pieces: their gradients are used where they are."""
+    if segment:
+        monkeypatch.setattr(flat_module, "SEGMENT_SIZE", segment)
+    config.set_floatx(dtype)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((37, 4))
+    y = np.eye(3)[rng.integers(0, 3, 37)] if "softmax" in net else rng.uniform(0, 1, (37, 3))
+    layers_fn, compile_kw = NETS[net]
+    (eager, he), (captured, hc) = _twin_fits(layers_fn, compile_kw, x, y,
+                                             sample_weight=rng.uniform(0.5, 2, 37))
+    entries = list(captured._jit_step.entries.values())
+    assert len(entries) == 2 and all(e.fast is not None for e in entries)  # 8 rows and 5 rows
+    assert he == hc
+    for a, b in zip(eager.get_weights(), captured.get_weights()):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    for a, b in zip(eager.optimizer.variables, captured.optimizer.variables):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    for a, b in zip(eager.trainable_weights, captured.trainable_weights):   # the last batch's
+        assert np.array_equal(a.grad, b.grad)
+    if segment:   # a big kernel's gradient is its own array, not copied into the flat buffer
+        grads = captured.optimizer._flat.grads[np.dtype(dtype)]
+        kernel = captured.trainable_weights[0]
+        assert kernel.grad is not None and not np.shares_memory(kernel.grad, grads)
+
+
+def test_no_fast_step_without_flat_buffers_and_equal_anyway():
+    def no_flat():
+        opt = ours.Adam(0.01)
+        opt.flat_buffers = False
+        return opt
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((20, 4)), rng.standard_normal((20, 3))
+    (eager, he), (captured, hc) = _twin_fits(NETS["tanh-mse-sgd"][0],
+                                             dict(optimizer=no_flat, loss="mse"), x, y)
+    entries = list(captured._jit_step.entries.values())
+    assert all(e.verified and e.fast is None for e in entries)
+    assert he == hc and all(np.array_equal(a, b) for a, b in
+                            zip(eager.get_weights(), captured.get_weights()))
+
+
+def test_compile_step_returns_none_when_a_leaf_gets_no_gradient():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
+    model = Sequential(NETS["tanh-mse-sgd"][0]())
+    model.compile(optimizer=ours.SGD(0.1), loss="mse")
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    entry = next(iter(model._jit_step.entries.values()))
+    program = entry.program
+    tr = trace(program, (x, y))
+    targets = [np.empty(leaf.data.shape, leaf.data.dtype) for leaf in program.leaves]
+    assert compile_step(program, tr, [entry.refs[0]], targets) is not None
+    tr.info.pop(program.leaf_plan[0][0])   # as if the first leaf had received nothing
+    assert compile_step(program, tr, [entry.refs[0]], targets) is None
