@@ -109,7 +109,9 @@ def test_sigint_in_fit_applies_a_step_whole_or_not_at_all():
 def test_the_replay_check_detects_a_torn_step_without_the_deferral():
     # The control that shows the check above can fail: with the update unprotected, some
     # interrupts land inside it and leave weights and slots one step ahead of `iterations`.
-    results = _interrupt_runs(40, seed=15, deferral="off")
+    # The captured step's update is a few microseconds of each step, so it takes more runs
+    # than the protected test to see a torn one.
+    results = _interrupt_runs(100, seed=15, deferral="off")
     torn = [r for r in results if not (r["weights"] and r["slots"])]
     assert torn, results
 
