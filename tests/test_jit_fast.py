@@ -138,6 +138,9 @@ NETS = {
     "prelu-sigmoid-mae-nadam": (
         lambda: [L.Input((4,)), L.Dense(5), L.PReLU(), L.Dense(3, activation="sigmoid")],
         dict(optimizer=lambda: ours.Nadam(0.01), loss="mae")),
+    "conv1d-mse-rmsprop": (   # a kernel gradient that is the op's own array (no out=)
+        lambda: [L.Input((4,)), L.Reshape((4, 1)), L.Conv1D(6, 2), L.Flatten(), L.Dense(3)],
+        dict(optimizer=lambda: ours.RMSprop(0.01), loss="mse")),
 }
 
 
@@ -164,10 +167,20 @@ def test_generated_step_in_fit_bit_identical(net, dtype, segment, monkeypatch):
         assert np.array_equal(np.asarray(a), np.asarray(b))
     for a, b in zip(eager.trainable_weights, captured.trainable_weights):   # the last batch's
         assert np.array_equal(a.grad, b.grad)
-    if segment:   # a big kernel's gradient is its own array, not copied into the flat buffer
-        grads = captured.optimizer._flat.grads[np.dtype(dtype)]
-        kernel = captured.trainable_weights[0]
-        assert kernel.grad is not None and not np.shares_memory(kernel.grad, grads)
+    # Dense's backward writes its kernel's and bias's gradients where the optimizer reads them
+    # (the flat buffer, also where segments of 6 cut a kernel into pieces); other gradients are
+    # copied there, or, a kernel cut into pieces, read where they are
+    n_dense = sum(isinstance(layer, L.Dense) for layer in captured.layers)
+    for entry in entries:
+        source = entry.fast.source
+        assert source.count("out=O") == n_dense
+        if net.startswith("conv1d"):
+            own = [w for w in captured.trainable_weights if "conv1d" in w.name and w.ndim == 3]
+            grads = captured.optimizer._flat.grads[np.dtype(dtype)]
+            assert np.shares_memory(own[0].grad, grads) == (segment is None)
+            assert ("r = g" in source) == (segment is not None)
+        else:
+            assert source.count("copyto(T") == ("prelu" in net)
 
 
 def test_no_fast_step_without_flat_buffers_and_equal_anyway():

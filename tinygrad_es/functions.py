@@ -21,8 +21,35 @@ SELU_SCALE_ALPHA = 1.7580993408473768599402175208123  # λα as TF's kernel spel
 _SQRT_PI = float(np.sqrt(np.pi))  # a Python float: np.float64 would make float32 grads float64
 
 
+class _PublicErrState:
+    """numpy's floating-point error state through ``np.errstate`` (a numpy without the
+    context variable below): ``set`` enters one, ``reset`` leaves it."""
+
+    @staticmethod
+    def set(_state):
+        quiet = np.errstate(over="ignore")
+        quiet.__enter__()
+        return quiet
+
+    @staticmethod
+    def reset(quiet):
+        quiet.__exit__(None, None, None)
+
+
+# Sigmoid's overflow is expected and silenced. ``with np.errstate(over="ignore")`` costs ~0.9 us
+# a call (a new context manager and its dict of settings) in every step of a small network; the
+# state it installs is a value of numpy's context variable, made once here and set directly.
+# (It holds numpy's default settings for the other errors: sigmoid's numpy calls raise none.)
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERR_STATE
+    with np.errstate(over="ignore"):
+        _OVERFLOW_QUIET = _ERR_STATE.get()
+except ImportError:  # pragma: no cover (numpy's private layout changed)
+    _ERR_STATE, _OVERFLOW_QUIET = _PublicErrState, None
+
 # np.add.reduce(a, axis=..., keepdims=...) below is the very call ``a.sum(...)`` makes, without
-# its Python wrapper (~1 us each, in every backward of a small network): the same bits.
+# its Python wrapper (~1 us each, in every backward of a small network): the same bits; likewise
+# np.maximum.reduce for ``a.max(...)``.
 
 # ----- binary arithmetic -----
 
@@ -143,6 +170,10 @@ class Linear(Function):
 
     elementwise = False
     derivatives = ("{g} @ {y}ᵀ", "{x}ᵀ @ {g}", "Σ {g} over the rows")
+    # A captured step (jit_codegen.py) hands backward the arrays where the gradients of W and b
+    # belong (views of the optimizer's flat buffer): matmul and the sum write them there, the
+    # values they would give in a new array, and no copy follows.
+    gradients_out = True
 
     def forward(self, x, w, b):
         self.save_for_backward(x, w)
@@ -152,14 +183,14 @@ class Linear(Function):
             return out
         return out + b
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, out=(None, None, None)):
         x, w = self.saved_tensors
         g = grad_output
         gx = g @ w.T if self.needs_input_grad[0] else None
         if x.ndim != 2:  # fold the batch axes (or lift a 1-D x): W and b see every row
             x, g = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
-        gw = x.T @ g if self.needs_input_grad[1] else None
-        gb = np.add.reduce(g, axis=0) if self.needs_input_grad[2] else None  # = g.sum(axis=0)
+        gw = np.matmul(x.T, g, out=out[1]) if self.needs_input_grad[1] else None  # = x.T @ g
+        gb = np.add.reduce(g, axis=0, out=out[2]) if self.needs_input_grad[2] else None
         return gx, gw, gb
 
 
@@ -380,9 +411,12 @@ class Sigmoid(Function):
 
     def forward(self, x):
         # NOTE: TF's formula. For x < -88 (float32) e⁻ˣ overflows to inf and s = 1/inf = 0, the
-        # value TF gives too; the overflow is expected, so it is not reported. 3 numpy calls.
-        with np.errstate(over="ignore"):
+        # value TF gives too; the overflow is expected, so it is not reported. 4 numpy calls.
+        token = _ERR_STATE.set(_OVERFLOW_QUIET)
+        try:
             out = 1 / (1 + np.exp(-x))
+        finally:
+            _ERR_STATE.reset(token)
         self.save_for_backward(out)
         return out
 
@@ -545,7 +579,7 @@ class Softmax(Function):
 
     def forward(self, x, axis):
         self.axis = axis
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
         out = e / np.add.reduce(e, axis=axis, keepdims=True)
         self.save_for_backward(out)
         return out
@@ -563,7 +597,7 @@ class LogSoftmax(Function):
 
     def forward(self, x, axis):
         self.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
         out = shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
         self.save_for_backward(out)
         return out
@@ -586,7 +620,7 @@ class SoftmaxCrossEntropy(Function):
     derivatives = ("{g}·(softmax({x})·Σy - y)", "")
 
     def forward(self, z, y):
-        shifted = z - z.max(axis=-1, keepdims=True)
+        shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
         e = np.exp(shifted)
         total = np.add.reduce(e, axis=-1, keepdims=True)
         self.save_for_backward(e / total, y)
@@ -612,7 +646,7 @@ class SparseSoftmaxCrossEntropy(Function):
     derivatives = ("{g}·(softmax({x}) - onehot(labels))",)
 
     def forward(self, z, labels):
-        shifted = z - z.max(axis=-1, keepdims=True)
+        shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
         e = np.exp(shifted)
         total = np.add.reduce(e, axis=-1, keepdims=True)
         index = labels[..., None]
@@ -647,7 +681,7 @@ class Sum(Function):
 
     def forward(self, x, axis, keepdims):
         self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
     def backward(self, grad_output):
         return _expand_reduced(grad_output, self.axis, self.keepdims, self.shape)
@@ -681,9 +715,9 @@ class Max(Function):
 
     def forward(self, x, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
-        out = np.max(x, axis=axis, keepdims=True)
+        out = np.maximum.reduce(x, axis=axis, keepdims=True)
         mask = (x == out).astype(x.dtype)  # in x's dtype, so the gradient stays float32 in float32
-        self.save_for_backward(mask / mask.sum(axis=axis, keepdims=True))
+        self.save_for_backward(mask / np.add.reduce(mask, axis=axis, keepdims=True))
         return out if keepdims else np.squeeze(out, axis=axis)
 
     def backward(self, grad_output):

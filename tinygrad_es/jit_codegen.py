@@ -164,11 +164,17 @@ def _compile(program: Any, tr: Trace, outputs: list, targets: list, pieces: Any)
                 if (e, k) in tr.adds and j in node_of_leaf:
                     last_add[j] = (e, k)
     written: set = set()   # leaf nodes whose gradient is already in its target
+    into = _written_by_backward(program, tr, node_of_leaf, targets)
     for e, (i, backward, targets_) in enumerate(program.backward):
         if e not in tr.ran:
             continue
         env[f"D{e}"] = backward
-        lines.append(f"    p = D{e}(g{i})")
+        if e in into:   # the op writes these leaves' gradients into their targets itself
+            env[f"O{e}"] = into[e]
+            written.update(j for k, j, _ in targets_ if into[e][k] is not None)
+            lines.append(f"    p = D{e}(g{i}, out=O{e})")
+        else:
+            lines.append(f"    p = D{e}(g{i})")
         for k, j, shape in targets_:
             if (e, k) in tr.missing:
                 continue
@@ -208,6 +214,31 @@ def _compile(program: Any, tr: Trace, outputs: list, targets: list, pieces: Any)
     step = env["step"]
     step.source = "\n".join(lines)
     return step
+
+
+def _written_by_backward(program: Any, tr: Trace, node_of_leaf: dict, targets: list) -> dict:
+    """For each backward entry whose Function takes ``out=`` (``gradients_out``): the tuple of
+    arrays it writes its inputs' gradients into, a leaf's target where that gradient is the
+    leaf's whole gradient as it is (not added to another, not unbroadcast; same dtype and
+    shape), else None."""
+    given: dict = {}   # node -> how many gradients it receives
+    for e, (_, _, targets_) in enumerate(program.backward):
+        if e in tr.ran:
+            for k, j, _ in targets_:
+                if (e, k) not in tr.missing:
+                    given[j] = given.get(j, 0) + 1
+    into: dict = {}
+    for e, (_, backward, targets_) in enumerate(program.backward):
+        if e not in tr.ran or not getattr(backward.__self__, "gradients_out", False):
+            continue
+        out = [None] * len(backward.__self__.needs_input_grad)
+        for k, j, _ in targets_:
+            if (j in node_of_leaf and j in tr.info and given.get(j) == 1 and (e, k) not in tr.missing
+                    and (e, k) not in tr.reshape and _fits(tr, j, targets[node_of_leaf[j]])):
+                out[k] = targets[node_of_leaf[j]]
+        if any(o is not None for o in out):
+            into[e] = tuple(out)
+    return into
 
 
 def _fits(tr: Trace, node: int, target: np.ndarray) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es.jit_codegen import compile_step, trace
+from tinygrad_es.layers import base as layers_base
 from tinygrad_es.jit_program import _NotCapturable, build, recording, same
 from tinygrad_es.tensor import Tensor
 
@@ -137,11 +138,13 @@ class StepJit:
             return True
         if entry.program is None:
             return False
-        weights = model.trainable_weights
-        if len(weights) != len(entry.weights) or any(
-                a is not b for a, b in zip(weights, entry.weights)):
-            del self.entries[key]  # (layer.trainable changed): this batch eager, the next captures
-            return False
+        if entry.generation != layers_base.generation:   # (a `trainable` set, a layer added...)
+            weights = model.trainable_weights
+            if len(weights) != len(entry.weights) or any(
+                    a is not b for a, b in zip(weights, entry.weights)):
+                del self.entries[key]  # they changed: this batch eager, the next captures again
+                return False
+            entry.generation = layers_base.generation
         if entry.verified:
             if entry.fast is not None and model.optimizer._flat is entry.flat:
                 return entry.replay_fast(model, x, y, sample_weight)
@@ -157,6 +160,7 @@ class _Entry:
         self.program: Any = None
         self.verified = False
         self.weights: list = []
+        self.generation = -1  # layers_base.generation when ``weights`` were last seen current
         self.unreached: list = []
         self.refs: tuple = ()  # (loss, y_pred, logits or None) as op indices or leaves
         # the generated step (jit_codegen.py) and the optimizer's bound update over its flat

@@ -24,6 +24,17 @@ from tinygrad_es.i18n import tr
 
 __all__ = ["Layer", "reset_names"]
 
+# How many times a layer's set of trainable weights may have changed anywhere (a weight created,
+# a ``trainable`` flag set, a layer attribute assigned or deleted, a Sequential's stack edited):
+# fit's captured step compares model.trainable_weights with its own only when this has moved
+# (walking the layers costs ~2 us a batch on a 3-layer model). Read it as ``base.generation``.
+generation = 0
+
+
+def weights_may_have_changed() -> None:
+    global generation
+    generation += 1
+
 # Set once any layer calls add_loss: only then do model calls clear the losses of the last call
 # (so that models that never use add_loss pay nothing for it).
 CALL_LOSSES_USED = [False]
@@ -307,6 +318,7 @@ class Layer:
                         name=f"{self.name}/{name}")
         self._weights.append(weight)
         self._trainable_flags.append(bool(trainable))
+        weights_may_have_changed()
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._penalized.append((weight, reg, bool(trainable)))
@@ -323,10 +335,12 @@ class Layer:
             if tracked is None:
                 object.__setattr__(self, "_tracked", tracked := {})
             tracked[name] = value
+            weights_may_have_changed()
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        self.__dict__.get("_tracked", {}).pop(name, None)
+        if self.__dict__.get("_tracked", {}).pop(name, None) is not None:
+            weights_may_have_changed()
         object.__delattr__(self, name)
 
     def _sublayers(self) -> list[Layer]:
@@ -359,6 +373,7 @@ class Layer:
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
+        weights_may_have_changed()
         for weight, flag in zip(self._weights, self._trainable_flags):
             weight.requires_grad = flag and self._trainable
         for layer in self._sublayers():

@@ -19,7 +19,9 @@ from tinygrad_es.metrics.base import Mean
 from tinygrad_es.metrics.variable import pythonify
 from tinygrad_es.tensor import Tensor
 
-_ROUND = {"float32": lambda v: float(np.float32(v)), "float16": lambda v: float(np.float16(v))}
+# keyed by dtype, not its name: ``dtype.name`` costs ~1 us, and the tracker resets every epoch
+_ROUND = {np.dtype("float32"): lambda v: float(np.float32(v)),
+          np.dtype("float16"): lambda v: float(np.float16(v))}
 
 
 class LossTracker(Mean):
@@ -38,7 +40,7 @@ class LossTracker(Mean):
         super().__init__(name=name, dtype=dtype)
 
     def reset_state(self) -> None:
-        self._round = _ROUND.get(self._dtype.name, float)
+        self._round = _ROUND.get(self._dtype, float)
         self.total, self.count = 0.0, 0.0
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore

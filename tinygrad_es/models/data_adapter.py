@@ -127,6 +127,11 @@ class ArrayAdapter(DataAdapter):
         self.arrays, self.batch_size, self.shuffle = arrays, batch_size, shuffle
         self.num_batches = math.ceil(num_rows(arrays[0]) / batch_size)
 
+    def epoch(self) -> Iterator[tuple[int, tuple]]:
+        if self.steps_per_epoch:   # a pass may span epochs: the general loop keeps its place
+            return super().epoch()
+        return enumerate(self._new_pass())   # one whole pass, nothing to check between batches
+
     def _new_pass(self) -> Iterator:
         arrays = tuple(a for a in self._shuffled() if a is not None)  # (x,), (x, y), (x, y, sw)
         bs = self.batch_size

@@ -107,6 +107,7 @@ class Sequential(Model):
             return
         self._layers.append(layer)
         self._stack.append(layer)
+        base.weights_may_have_changed()
         if not self._trainable:
             layer.trainable = False
         if self.built:
@@ -124,6 +125,7 @@ class Sequential(Model):
             raise TypeError(f"There are no layers in the model '{self.name}'.")
         layer = self._stack.pop()
         self._layers.remove(layer)
+        base.weights_may_have_changed()
         if self.built:
             self._output_shape = self._stack[-1].output_shape if self._stack else self._input_shape
         return layer

@@ -243,14 +243,18 @@ class Trainer(TrainerData):
         epoch_logs: dict = {}
         callbacks.on_train_begin()
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
+        # (which batch hooks some callback has is fixed for the run: asked once, not per batch)
+        batch_begin = callbacks.wants("on_train_batch_begin")
+        batch_end = callbacks.wants("on_train_batch_end")
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             logs = None
             for step, batch in data.epoch():
-                callbacks.on_train_batch_begin(step)
+                if batch_begin:
+                    callbacks.on_train_batch_begin(step)
                 logs = self.train_step(batch)       # forward, loss, backward, update, metrics
-                if callbacks.wants("on_train_batch_end"):
+                if batch_end:
                     callbacks.on_train_batch_end(step, self._step_logs(logs))
                 if self.stop_training:
                     break
