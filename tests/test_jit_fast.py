@@ -183,6 +183,27 @@ def test_generated_step_in_fit_bit_identical(net, dtype, segment, monkeypatch):
             assert source.count("copyto(T") == ("prelu" in net)
 
 
+@pytest.mark.parametrize("loss", ["mse", "sparse_categorical_crossentropy"])
+def test_the_step_reads_the_batch_as_given_unless_a_cast_is_made_from_it(loss):
+    """x is read as given (no copy into the program's buffer), as the eager step reads it; sparse
+    labels are cast from y's buffer (``y.astype(int64)``), so y is still copied in there."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((37, 4)).astype(np.float32)
+    y = (rng.integers(0, 3, 37) if loss.startswith("sparse") else rng.standard_normal((37, 3))
+         ).astype(np.float32)
+    (eager, he), (captured, hc) = _twin_fits(
+        lambda: [L.Input((4,)), L.Dense(5, activation="relu"), L.Dense(3)],
+        dict(optimizer=lambda: ours.Adam(0.01), loss=loss), x, y,
+        sample_weight=rng.uniform(0.5, 2, 37))
+    assert he == hc
+    for a, b in zip(eager.get_weights(), captured.get_weights()):
+        assert np.array_equal(a, b)
+    for entry in captured._jit_step.entries.values():
+        source = entry.fast.source
+        assert "copyto(B0" not in source and "v0 = x0" in source
+        assert ("copyto(B1" in source) == loss.startswith("sparse")
+
+
 def test_no_fast_step_without_flat_buffers_and_equal_anyway():
     def no_flat():
         opt = ours.Adam(0.01)

@@ -130,16 +130,18 @@ def _compile(program: Any, tr: Trace, outputs: list, targets: list, pieces: Any)
     env: dict = {"copyto": np.copyto, "add": np.add, "asarray": np.asarray,
                  "ndarray": np.ndarray, "ones_like": np.ones_like, "unbroadcast": unbroadcast}
     lines = [f"def step({', '.join(f'x{n}' for n in range(len(program.buffers)))}):"]
+    direct = _read_as_given(program)
     for n, buffer in enumerate(program.buffers):
         env[f"B{n}"] = buffer
-        lines.append(f"    copyto(B{n}, x{n})")
+        if n not in direct.values():
+            lines.append(f"    copyto(B{n}, x{n})")
     for n, (target, buffer, shape, dtype) in enumerate(program.casts):
         env[f"C{n}"], env[f"CB{n}"], env[f"CS{n}"], env[f"CD{n}"] = target, buffer, shape, dtype
         lines.append(f"    copyto(C{n}, CB{n}.reshape(CS{n}).astype(CD{n}))")
     n_read = len(program.leaves_read)
     for n, leaf in enumerate(program.leaves_read):
         env[f"L{n}"] = leaf
-        lines.append(f"    v{n} = L{n}.data")
+        lines.append(f"    v{n} = x{direct[n]}" if n in direct else f"    v{n} = L{n}.data")
     for n, (forward, get, n_args, kwargs, slot) in enumerate(program.forward):
         env[f"F{n}"] = forward
         picked = get(list(range(slot + 1)))
@@ -214,6 +216,24 @@ def _compile(program: Any, tr: Trace, outputs: list, targets: list, pieces: Any)
     step = env["step"]
     step.source = "\n".join(lines)
     return step
+
+
+def _read_as_given(program: Any) -> dict:
+    """``{leaf n: input m}`` for the input buffers that the ops read only as they are (through
+    one leaf, no view of them elsewhere, no cast redone from them): those ops read the new batch
+    itself, as the eager step does, and the copy into the buffer is skipped."""
+    kwargs_arrays = [v for _, _, _, kwargs, _ in program.forward for v in kwargs.values()
+                     if isinstance(v, np.ndarray)]
+    cast_from = [buffer for _, buffer, _, _ in program.casts]
+    direct: dict = {}
+    for m, buffer in enumerate(program.buffers):
+        readers = [n for n, leaf in enumerate(program.leaves_read)
+                   if np.shares_memory(leaf.data, buffer)]
+        if (len(readers) == 1 and program.leaves_read[readers[0]].data is buffer
+                and not any(b is buffer for b in cast_from)
+                and not any(np.shares_memory(a, buffer) for a in kwargs_arrays)):
+            direct[readers[0]] = m
+    return direct
 
 
 def _written_by_backward(program: Any, tr: Trace, node_of_leaf: dict, targets: list) -> dict:

@@ -125,7 +125,9 @@ class ArrayAdapter(DataAdapter):
                  steps_per_epoch: int | None):
         super().__init__(steps_per_epoch)
         self.arrays, self.batch_size, self.shuffle = arrays, batch_size, shuffle
-        self.num_batches = math.ceil(num_rows(arrays[0]) / batch_size)
+        n = num_rows(arrays[0])
+        self.num_batches = math.ceil(n / batch_size)
+        self._cuts = [slice(a, a + batch_size) for a in range(0, n, batch_size)]
 
     def epoch(self) -> Iterator[tuple[int, tuple]]:
         if self.steps_per_epoch:   # a pass may span epochs: the general loop keeps its place
@@ -133,21 +135,12 @@ class ArrayAdapter(DataAdapter):
         return enumerate(self._new_pass())   # one whole pass, nothing to check between batches
 
     def _new_pass(self) -> Iterator:
-        arrays = tuple(a for a in self._shuffled() if a is not None)  # (x,), (x, y), (x, y, sw)
-        bs = self.batch_size
+        arrays = [a for a in self._shuffled() if a is not None]  # (x,), (x, y), (x, y, sw)
+        cuts = self._cuts
         if all(isinstance(a, np.ndarray) for a in arrays):   # one array each: slice directly
-            x, *rest = arrays
-            for a in range(0, len(x), bs):
-                b = a + bs
-                if not rest:
-                    yield (x[a:b],)
-                elif len(rest) == 1:
-                    yield x[a:b], rest[0][a:b]
-                else:
-                    yield x[a:b], rest[0][a:b], rest[1][a:b]
-            return
-        for a in range(0, num_rows(arrays[0]), bs):
-            yield tuple(take(arr, a, a + bs) for arr in arrays)
+            # (the batches as tuples of views, zipped in C: no Python frame per batch)
+            return zip(*[map(a.__getitem__, cuts) for a in arrays])
+        return (tuple(take(arr, c.start, c.stop) for arr in arrays) for c in cuts)
 
     def _shuffled(self) -> tuple:
         n = num_rows(self.arrays[0])
