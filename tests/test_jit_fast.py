@@ -167,21 +167,24 @@ def test_generated_step_in_fit_bit_identical(net, dtype, segment, monkeypatch):
         assert np.array_equal(np.asarray(a), np.asarray(b))
     for a, b in zip(eager.trainable_weights, captured.trainable_weights):   # the last batch's
         assert np.array_equal(a.grad, b.grad)
-    # Dense's backward writes its kernel's and bias's gradients where the optimizer reads them
-    # (the flat buffer, also where segments of 6 cut a kernel into pieces); other gradients are
-    # copied there, or, a kernel cut into pieces, read where they are
+    flat = captured.optimizer._flat
+    assert not flat.grads   # no whole gradient buffer: the packed segments' own buffers
+    if segment:   # a big kernel's gradient is its own array, not copied into a flat buffer
+        kernel = captured.trainable_weights[0]
+        assert kernel.grad is not None and not any(np.shares_memory(kernel.grad, seg.grad)
+                                                   for seg in flat.segments if seg.grad is not None)
+    # each Dense's backward writes its packed gradients where the optimizer reads them; the
+    # others are copied there (all packed: PReLU's alpha, the conv's kernel and bias), a big
+    # kernel's stays its own array, read in pieces where it is
     n_dense = sum(isinstance(layer, L.Dense) for layer in captured.layers)
+    copied = {"prelu": 1, "conv1d": 2}.get(net.split("-")[0], 0)
     for entry in entries:
         source = entry.fast.source
         assert source.count("out=O") == n_dense
-        if net.startswith("conv1d"):
-            own = [w for w in captured.trainable_weights if "conv1d" in w.name and w.ndim == 3]
-            grads = captured.optimizer._flat.grads[np.dtype(dtype)]
-            assert np.shares_memory(own[0].grad, grads) == (segment is None)
-            assert ("r = g" in source) == (segment is not None)
+        if segment is None:
+            assert source.count("copyto(T") == copied and "r = g" not in source
         else:
-            assert source.count("copyto(T") == ("prelu" in net)
-
+            assert "r = g" in source
 
 @pytest.mark.parametrize("loss", ["mse", "sparse_categorical_crossentropy"])
 def test_the_step_reads_the_batch_as_given_unless_a_cast_is_made_from_it(loss):
@@ -202,6 +205,59 @@ def test_the_step_reads_the_batch_as_given_unless_a_cast_is_made_from_it(loss):
         source = entry.fast.source
         assert "copyto(B0" not in source and "v0 = x0" in source
         assert ("copyto(B1" in source) == loss.startswith("sparse")
+
+
+@pytest.mark.parametrize("option", [dict(clipnorm=0.5), dict(global_clipnorm=1.0),
+                                    dict(clipvalue=0.1), dict(weight_decay=0.1)],
+                         ids=lambda o: next(iter(o)))
+def test_generated_step_after_setting_an_option_equals_eager(option, monkeypatch):
+    """Set once the generated step is verified: its bound update then takes the general path,
+    on each gradient where the step left it (a big kernel's: its own array)."""
+    monkeypatch.setattr(flat_module, "SEGMENT_SIZE", 6)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 4)), rng.standard_normal((32, 3))
+    models = []
+    for jc in (False, "auto"):
+        model = Sequential(NETS["tanh-mse-sgd"][0]())
+        init = np.random.default_rng(1)
+        model.set_weights([init.uniform(-0.5, 0.5, w.shape) for w in model.get_weights()])
+        model.compile(optimizer=ours.SGD(0.1, momentum=0.9), loss="mse", jit_compile=jc)
+        model.fit(x, y, batch_size=8, shuffle=False, verbose=0)   # capture, verify, replays
+        for key, value in option.items():
+            setattr(model.optimizer, key, value)
+        model.fit(x, y, batch_size=8, shuffle=False, verbose=0)
+        models.append(model)
+    eager, captured = models
+    assert all(e.fast is not None for e in captured._jit_step.entries.values())
+    for a, b in zip(eager.get_weights(), captured.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_captured_fit_holds_one_step_at_a_time():
+    """tracemalloc over a fit whose weights outweigh its activations: the weights, the
+    momentum, and at the verification the eager step's gradients beside one run's (the
+    capture, the verification's runs and the replays each hold one step's arrays at a time,
+    and no whole flat gradient buffer is made). Before: 7.5 models' worth."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 600)), rng.standard_normal((32, 600))
+    models = []
+    for _ in range(2):   # the first one makes the lazy imports
+        model = Sequential([L.Input((600,)), L.Dense(600, activation="relu"), L.Dense(600)])
+        model.compile(optimizer=ours.SGD(0.01, momentum=0.9), loss="mse")
+        model.build((None, 600))
+        models.append(model)
+    models[0].fit(x, y, batch_size=8, shuffle=False, verbose=0)
+    tracemalloc.start()
+    try:
+        models[1].fit(x, y, batch_size=8, shuffle=False, verbose=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert all(e.fast is not None for e in models[1]._jit_step.entries.values())
+    size = sum(w.data.nbytes for w in models[1].weights)   # big kernels: cut into pieces
+    assert peak < 5 * size, peak / size
 
 
 def test_no_fast_step_without_flat_buffers_and_equal_anyway():
@@ -232,3 +288,23 @@ def test_compile_step_returns_none_when_a_leaf_gets_no_gradient():
     assert compile_step(program, tr, [entry.refs[0]], targets) is not None
     tr.info.pop(program.leaf_plan[0][0])   # as if the first leaf had received nothing
     assert compile_step(program, tr, [entry.refs[0]], targets) is None
+
+
+def test_compile_step_without_targets_keeps_each_gradient_in_a_buffer_of_its_own():
+    """A None target (bind(gather=False) gives one for a big weight): a gradient the step must
+    copy goes into a buffer the step made, the same one at every call."""
+    rng = np.random.default_rng(0)   # (a step takes its program's dtypes: fit's are floatx)
+    x, y = (rng.standard_normal(s).astype(np.float32) for s in ((8, 4), (8, 3)))
+    model = Sequential(NETS["tanh-mse-sgd"][0]())
+    model.compile(optimizer=ours.SGD(0.1), loss="mse")
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    entry = next(iter(model._jit_step.entries.values()))
+    program = entry.program
+    _, expected = program.run((x, y))
+    step = compile_step(program, trace(program, (x, y)), [entry.refs[0]],
+                        [None] * len(program.leaves))
+    step(x, y)
+    grads = [leaf.grad for leaf in program.leaves]
+    assert all(np.array_equal(g, e) for g, e in zip(grads, expected))
+    step(x, y)
+    assert all(leaf.grad is g for leaf, g in zip(program.leaves, grads))

@@ -101,6 +101,11 @@ class Function:
         out = fresh.forward(*[p.data for p in self.parents], **self.forward_kwargs)
         return fresh, np.asarray(out)
 
+    def release(self) -> None:
+        """Drop the saved arrays (what ``backward()`` does after each op, unless asked to retain
+        the graph); a later ``backward`` of this op fails, a new ``forward`` saves again."""
+        self.saved_tensors = None
+
     @property
     def released(self) -> bool:
         """True once backward has run through this op and dropped its saved arrays."""

@@ -11,10 +11,14 @@ already taken. The numpy calls, their order and their arguments are those of ``r
 bookkeeping around them is gone, so the bits are the same (and fit verifies it: the generated
 step runs on the verification batch and must agree with the eager step).
 
-The leaves' gradients go straight into ``targets`` (the optimizer's flat gradient views): the
-last addition of a leaf's gradient is written there with ``out=`` (``np.add(a, b, out=v)`` gives
-the bits of ``a + b``), any other is copied in (``np.copyto``: the cast ``np.array(g, dtype)``
-does), and each leaf's ``.grad`` is set to its view.
+The leaves' gradients go straight into ``targets`` (the views of the buffers the optimizer's
+packed segments read): the last addition of a leaf's gradient is written there with ``out=``
+(``np.add(a, b, out=v)`` gives the bits of ``a + b``), any other is copied in (``np.copyto``: the
+cast ``np.array(g, dtype)`` does), and each leaf's ``.grad`` is set to its view; a big weight's
+gradient stays the array the backward made, which the optimizer reads in pieces. When the
+arrays are big (``jit_program.FREE_EARLY_BYTES``), each value and gradient goes once nothing
+further reads it, and each op's saved arrays once its backward is done, as the engine releases
+them.
 
 Example:
     >>> import numpy as np
@@ -29,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -68,8 +73,8 @@ def trace(program: Any, inputs: tuple) -> Trace:
             tr.scalar_out.add(n)
             out = np.asarray(out)
         values[slot] = out
-    values = values[len(program.leaves_read):]
-    root = program.value(values, program.root)
+    root = program.value(values[len(program.leaves_read):], program.root)
+    del values   # (what the backward reads, the ops saved)
     grads: list = [None] * program.n_nodes
     grads[0] = np.ones_like(root)
     if grads[0].ndim == 0:
@@ -82,6 +87,7 @@ def trace(program: Any, inputs: tuple) -> Trace:
         tr.ran.add(e)
         handed.add(id(g))
         parent_grads = backward(g)
+        backward.__self__.release()   # nothing kept: as the engine releases them
         if parent_grads.__class__ is tuple:
             tr.tuple_out.add(e)
         else:
@@ -113,8 +119,12 @@ def compile_step(program: Any, tr: Trace, outputs: list, targets: list,
                  pieces: Any = None) -> Callable | None:
     """The program as one function ``step(*inputs) -> [output values]``, or None.
 
+    The inputs must have the shapes and dtypes of ``program.buffers`` (fit's signature of a
+    batch guarantees it): where the ops read an input only as it is, they read it directly.
+
     ``outputs``: the refs (op indices or leaves) whose values it returns; ``targets``: for each
-    leaf of ``program.leaves``, the array its gradient is written into. None when a leaf would
+    leaf of ``program.leaves``, the array its gradient is written into (None for a big weight's
+    whose pieces the optimizer reads where they are: see ``pieces``). None when a leaf would
     receive no gradient or would add to a ``.grad`` it already has (fit zeroes them).
     ``pieces`` (optional): ``(grads, {leaf k: [(segment s, a, b)]})`` from ``Optimizer.bind``:
     a big leaf whose gradient is an array of its own, of the target's dtype and shape, is not
@@ -159,6 +169,16 @@ def _compile(program: Any, tr: Trace, outputs: list, targets: list, pieces: Any)
     else:
         lines.append(f"    g0 = ones_like({ref(program.root)})")
     node_of_leaf = {i: k for k, (i, _) in enumerate(program.leaf_plan)}
+    # a None target (a big weight's, from bind(gather=False)): the gradient stays an array of
+    # its own, or, where the step must copy or add it, goes into a buffer of the step's own
+    targets = list(targets)
+    like = [leaf.data if t is None else t for t, leaf in zip(targets, program.leaves)]
+
+    def target(k: int) -> np.ndarray:
+        if targets[k] is None:
+            targets[k] = np.empty_like(like[k])
+        return targets[k]
+
     last_add: dict = {}   # leaf node -> the (entry, k) that adds to it last
     for e, (i, _, targets_) in enumerate(program.backward):
         if e in tr.ran:
@@ -177,6 +197,9 @@ def _compile(program: Any, tr: Trace, outputs: list, targets: list, pieces: Any)
             lines.append(f"    p = D{e}(g{i}, out=O{e})")
         else:
             lines.append(f"    p = D{e}(g{i})")
+        if program.lean:   # nothing kept for a next backward, as the engine releases them
+            env[f"R{e}"] = backward.__self__.release
+            lines.append(f"    R{e}()")
         for k, j, shape in targets_:
             if (e, k) in tr.missing:
                 continue
@@ -186,31 +209,40 @@ def _compile(program: Any, tr: Trace, outputs: list, targets: list, pieces: Any)
                 pg = f"unbroadcast({pg}, S{e}_{k})"
             if (e, k) not in tr.adds:
                 lines.append(f"    g{j} = {pg}")
-            elif last_add.get(j) == (e, k) and _fits(tr, j, targets[node_of_leaf[j]]):
+            elif last_add.get(j) == (e, k) and _fits(tr, j, like[node_of_leaf[j]]):
                 lines.append(f"    add(g{j}, {pg}, out=T{node_of_leaf[j]})")
                 written.add(j)
             else:
                 lines.append(f"    g{j} = g{j} + {pg}")
+    clear: list = []
     for k, ((i, fresh), leaf) in enumerate(zip(program.leaf_plan, program.leaves)):
         if i not in tr.info or not fresh:
             return None
-        env[f"T{k}"], env[f"W{k}"] = targets[k], leaf
+        env[f"W{k}"] = leaf
         cuts = pieces[1].get(k) if pieces else None
-        if cuts and i not in written and i in tr.own and _fits(tr, i, targets[k]):
+        if cuts and i not in written and i in tr.own and _fits(tr, i, like[k]):
             env["G"] = pieces[0]
+            # last step's gradient (its .grad and the update's pieces) goes before this one is
+            # made, as the eager step sets .grad = None before its backward
+            clear += [f"    W{k}.grad = None"] + [f"    G[{s}] = None" for s, _, _ in cuts]
             lines.append(f"    W{k}.grad = g{i}")
             lines.append(f"    r = g{i}.reshape(-1)")
             lines.extend(f"    G[{s}] = r[{a}:{b}]" for s, a, b in cuts)
             continue
+        env[f"T{k}"] = target(k)
         if i not in written:
             lines.append(f"    copyto(T{k}, g{i})")
         lines.append(f"    W{k}.grad = T{k}")
         if cuts:   # (a program of another batch shape may have pointed them elsewhere)
             env["G"] = pieces[0]
             for s, a, b in cuts:
-                env[f"P{s}"] = targets[k].reshape(-1)[a:b]
+                env[f"P{s}"] = target(k).reshape(-1)[a:b]
                 lines.append(f"    G[{s}] = P{s}")
     lines.append(f"    return [{', '.join(ref(r) if r is not None else 'None' for r in outputs)}]")
+    if program.lean:
+        leaves_read = {f"v{n}" for n in range(n_read)}   # (the weights' own arrays: kept)
+        lines = lines[:1] + _free_dead(lines[1:], leaves_read)
+    lines[1:1] = clear
     code = compile("\n".join(lines), "<tinygrad_es captured step>", "exec")
     exec(code, env)   # noqa: S102 (our own straight-line source, built above)
     step = env["step"]
@@ -240,7 +272,7 @@ def _written_by_backward(program: Any, tr: Trace, node_of_leaf: dict, targets: l
     """For each backward entry whose Function takes ``out=`` (``gradients_out``): the tuple of
     arrays it writes its inputs' gradients into, a leaf's target where that gradient is the
     leaf's whole gradient as it is (not added to another, not unbroadcast; same dtype and
-    shape), else None."""
+    shape), else None (also for a big weight's None target: its gradient stays its own)."""
     given: dict = {}   # node -> how many gradients it receives
     for e, (_, _, targets_) in enumerate(program.backward):
         if e in tr.ran:
@@ -253,12 +285,36 @@ def _written_by_backward(program: Any, tr: Trace, node_of_leaf: dict, targets: l
             continue
         out = [None] * len(backward.__self__.needs_input_grad)
         for k, j, _ in targets_:
-            if (j in node_of_leaf and j in tr.info and given.get(j) == 1 and (e, k) not in tr.missing
-                    and (e, k) not in tr.reshape and _fits(tr, j, targets[node_of_leaf[j]])):
-                out[k] = targets[node_of_leaf[j]]
+            target = targets[node_of_leaf[j]] if j in node_of_leaf else None
+            if (target is not None and j in tr.info and given.get(j) == 1
+                    and (e, k) not in tr.missing and (e, k) not in tr.reshape
+                    and _fits(tr, j, target)):
+                out[k] = target
         if any(o is not None for o in out):
             into[e] = tuple(out)
     return into
+
+
+def _free_dead(lines: list, keep: set) -> list:
+    """``lines`` with each value and gradient (but those in ``keep``) deleted after the line
+    that reads it last (the eager graph keeps them all until the step is done)."""
+    last: dict = {}
+    for n, line in enumerate(lines):
+        for name in _LOCAL.findall(line):
+            if name not in keep:
+                last[name] = n
+    dead: dict = {}
+    for name, n in last.items():
+        dead.setdefault(n, []).append(name)
+    out = []
+    for n, line in enumerate(lines[:-1]):
+        out.append(line)
+        if n in dead:
+            out.append(f"    del {', '.join(dead[n])}")
+    return out + lines[-1:]
+
+
+_LOCAL = re.compile(r"\b[vg]\d+\b")   # the step's values (v) and node gradients (g)
 
 
 def _fits(tr: Trace, node: int, target: np.ndarray) -> bool:

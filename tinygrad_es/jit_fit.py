@@ -9,9 +9,11 @@ model is captured only when every piece is known to be capturable (:func:`fit_re
 
 When the optimizer keeps its weights in flat buffers (optimizers/flat.py), the verification also
 builds the **fast replay**: the program as generated straight-line code (jit_codegen.py) that
-writes each gradient into the optimizer's flat gradient views, and ``optimizer.bind(weights)``,
-the update over those buffers with its checks done once. It must agree with the eager step on
-the verification batch too, or the generic replay is used. The update still runs inside fit's
+writes each gradient where the optimizer reads it, and ``optimizer.bind(weights)``, the update
+over those buffers with its checks done once. It must agree with the eager step on the
+verification batch too, or the generic replay is used. The verification runs the eager step,
+the program and the generated step one after the other, each compared and dropped before the
+next: a step's memory is about that of an eager step. The update still runs inside fit's
 ``defer_sigint`` (read from the training module at each step), so Ctrl-C never tears it.
 """
 
@@ -173,7 +175,16 @@ class _Entry:
     def capture(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
         # the capture runs on private copies: the replays copy each new batch into them
         bx, by, bsw = (None if a is None else a.copy() for a in (x, y, sample_weight))
-        with recording() as tape:
+        y_pred, loss, weights = self._record(model, bx, by, bsw)
+        model._apply_update(weights)
+        model._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
+        return True
+
+    def _record(self, model: Any, bx: Any, by: Any, bsw: Any) -> tuple:
+        """The eager step on the private copies, recorded and built into the program. Its
+        outputs come back cut from the graph: the graph and the tape are gone before the
+        update (the first one makes the optimizer's buffers)."""
+        with recording(snapshots=False) as tape:   # (every update goes through _apply_update)
             y_pred, loss, weights = model._forward_backward(bx, by, bsw)
         logits = y_pred.logits
         self.refs = (tape.ref(loss), tape.ref(y_pred),
@@ -189,28 +200,30 @@ class _Entry:
             # weights the backward does not reach keep .grad None, as after the eager step
             self.unreached = [w for w in weights if all(w is not leaf for leaf in
                                                         self.program.leaves)]
-        model._apply_update(weights)
-        model._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
-        return True
+        return _detached(y_pred), _detached(loss), weights
 
     def verify(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
-        inputs = _present(x, y, sample_weight)
-        values, grads = self.program.run(inputs)
-        fast, targets, fast_values = self._compile_fast(model, inputs)
+        # one step at a time, so that no two steps' intermediates are alive together: the eager
+        # step first (its graph dropped, its outputs and gradients kept: the update reads them),
+        # then the program and the generated step, each compared with it and dropped
         y_pred, loss, weights = model._forward_backward(x, y, sample_weight)
-        program, (loss_ref, pred_ref, logits_ref) = self.program, self.refs
-        outputs = [(loss_ref, loss)]
+        loss, y_pred = _detached(loss), _detached(y_pred)
+        expected = [loss.data]
         if model._compile_metrics is not None:
-            outputs += [(pred_ref, y_pred), (logits_ref, y_pred.logits)]
-        agree = (all(ref is None or same(program.value(values, ref), t.data)
-                     for ref, t in outputs)
-                 and all(same(g, leaf.grad) for g, leaf in zip(grads, program.leaves)))
+            logits = y_pred.logits
+            expected += [y_pred.data, None if logits is None else logits.data]
+        program = self.program
+        grads = [leaf.grad for leaf in program.leaves]
+        inputs = _present(x, y, sample_weight)
+        values, run_grads = program.run(inputs)
+        agree = _agree([None if ref is None else program.value(values, ref)
+                        for ref in self.refs[:len(expected)]] + run_grads, expected + grads)
+        del values, run_grads
         if agree:
             self.verified = True
-            if fast is not None and all(
-                    ref is None or same(v, t.data) for v, (ref, t) in zip(fast_values, outputs)
-            ) and all(same(g, leaf.grad) for g, leaf in zip(targets, program.leaves)):
-                self.fast = fast   # (else the generic replay, which agreed)
+            self.fast = self._compile_fast(model, inputs, expected, grads)  # (None: generic)
+            for leaf, g in zip(program.leaves, grads):   # the generated step set its own
+                leaf.grad = g
         else:
             self.program = None
             self.reason = model._jit_reason = (
@@ -220,36 +233,41 @@ class _Entry:
         model._update_compiled_metrics(loss, x, y, y_pred, sample_weight)
         return True
 
-    def _compile_fast(self, model: Any, inputs: tuple) -> tuple:
-        """The generated step for this program (jit_codegen.py), the flat gradient views it
-        writes (in ``program.leaves`` order) and its outputs on ``inputs``; Nones when the
-        optimizer has no flat buffers for exactly these weights (or a weight gets no gradient,
-        or ``_apply_update`` is overridden)."""
+    def _compile_fast(self, model: Any, inputs: tuple, expected: list, grads: list) -> Any:
+        """The generated step for this program (jit_codegen.py), if on ``inputs`` it gives the
+        ``expected`` outputs and the eager ``grads`` (in ``program.leaves`` order); None when
+        it differs, or the optimizer has no flat buffers for exactly these weights (or a
+        weight gets no gradient, or ``_apply_update`` is overridden)."""
         from tinygrad_es.models.training import Trainer
 
         opt, program = model.optimizer, self.program
-        if type(model)._apply_update is not Trainer._apply_update or self.unreached:
-            return None, None, None
-        update = opt.bind(self.weights) if hasattr(opt, "bind") else None
+        if (type(model)._apply_update is not Trainer._apply_update or self.unreached
+                or not hasattr(opt, "bind")):
+            return None
+        decisions = trace(program, inputs)
+        update = opt.bind(self.weights, gather=False)   # (no whole gradient buffer)
         if update is None:
-            return None, None, None
-        views = opt._flat.all_grad_views()
+            return None
+        views = opt._flat.packed_grad_views()
         where = {id(w): k for k, w in enumerate(self.weights)}
         if any(id(leaf) not in where for leaf in program.leaves):
-            return None, None, None
+            return None
         targets = [views[where[id(leaf)]] for leaf in program.leaves]
         outputs = (list(self.refs) if model._compile_metrics is not None
                    else [self.refs[0], None, None])
         pieces = (update.segment_grads,
                   {k: update.pieces[where[id(leaf)]] for k, leaf in enumerate(program.leaves)
                    if where[id(leaf)] in update.pieces})
-        step = compile_step(program, trace(program, inputs), outputs, targets, pieces)
+        step = compile_step(program, decisions, outputs, targets, pieces)
         if step is None:
-            return None, None, None
+            return None
+        values = step(*inputs)
+        if not _agree(values[:len(expected)] + [leaf.grad for leaf in program.leaves],
+                      expected + grads):
+            return None
         self.update, self.flat = update, opt._flat
         self.guard = sys.modules[Trainer.__module__]   # its defer_sigint, read at each step
-        values = step(*inputs)
-        return step, [leaf.grad for leaf in program.leaves], values   # (a view, or its own)
+        return step
 
     def replay_fast(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
         """The generated step, the bound update under the SIGINT guard (an update is never
@@ -287,3 +305,13 @@ class _Entry:
 
 def _present(*arrays: Any) -> tuple:
     return tuple([a for a in arrays if a is not None])
+
+
+def _detached(t: Tensor) -> Tensor:
+    """``t`` (and its logits) cut from the graph, whose values and gradients can then go."""
+    out = t.detach()
+    return out if t.logits is None else out.with_logits(t.logits.detach())
+
+
+def _agree(got: list, expected: list) -> bool:
+    return all(same(a, b) for a, b in zip(got, expected))

@@ -44,6 +44,11 @@ from tinygrad_es.tensor import Tensor, set_op_runner
 __all__ = ["Program", "recording", "build"]
 
 _eager_apply: Any = None  # the engine's op runner, while a capture has it replaced
+
+#: A program one of whose ops makes an array of at least this many bytes lets each op's saved
+#: arrays go once its backward is done (the generated step, each value and gradient too): for
+#: smaller ones, freeing early costs more time than the memory is worth.
+FREE_EARLY_BYTES = 1 << 16
 _eager_backward = Tensor.backward
 
 
@@ -52,14 +57,15 @@ _eager_backward = Tensor.backward
 class _Tape:
     """What one captured call did: the primitives in order, the backward roots, the apply calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, snapshots: bool = True) -> None:
         self.ops: list[tuple] = []      # (program Function, input refs, kwargs)
         self.op_of_ctx: dict = {}       # id(eager Function) -> op index
         self.op_of_data: dict = {}      # id(output array) -> op index (outputs without a graph)
         self.keep: list = []            # keeps the recorded objects alive, so ids stay unique
         self.roots: list[tuple] = []    # (root Tensor, leaf grad states) per backward() call
         self.applies: list[tuple] = []  # (optimizer, grads as passed, variables) per apply()
-        self.snapshots: list[tuple] = []  # (leaf, its data, a copy) of each weight read
+        # (leaf, its data, a copy) of each weight read; None when the caller does not check them
+        self.snapshots: list[tuple] | None = [] if snapshots else None
         self.seen: set = set()
         self.problem: str | None = None
 
@@ -80,10 +86,11 @@ def _recording_apply(fn: type, *tensors: Tensor, **kwargs: Any) -> Tensor:
     out = _eager_apply(fn, *tensors, **kwargs)  # the real op: same numbers, same graph
     tape = _TAPE
     refs = tuple([tape.ref(t) for t in tensors])
-    for t in tensors:
-        if t.requires_grad and t.grad_fn is None and id(t) not in tape.seen:
-            tape.seen.add(id(t))  # so jit can tell whether fn changed it outside apply
-            tape.snapshots.append((t, t.data, t.data.copy()))
+    if tape.snapshots is not None:
+        for t in tensors:
+            if t.requires_grad and t.grad_fn is None and id(t) not in tape.seen:
+                tape.seen.add(id(t))  # so jit can tell whether fn changed it outside apply
+                tape.snapshots.append((t, t.data, t.data.copy()))
     replayed = fn((), tuple([t.requires_grad for t in tensors]))
     if kwargs:
         replayed.forward_kwargs = kwargs
@@ -107,14 +114,20 @@ def _recording_backward(self: Tensor, grad: Any = None, retain_graph: bool = Fal
 
 
 @contextlib.contextmanager
-def recording():
-    """Run the block eagerly while writing down its primitives, backward calls and updates."""
+def recording(snapshots: bool = True):
+    """Run the block eagerly while writing down its primitives, backward calls and updates.
+
+    ``snapshots``: copy each weight the block reads (``tape.snapshots``), so that ``jit`` can
+    tell whether the function changed one outside ``optimizer.apply``. fit's step, whose
+    updates all go through ``_apply_update``, passes False: a copy of every weight is a whole
+    model's worth of memory at the capture.
+    """
     global _TAPE, _eager_apply
     from tinygrad_es.optimizers.base import Optimizer
 
     if _TAPE is not None:
         raise RuntimeError("a jit capture is already running (captures do not nest)")
-    tape = _Tape()
+    tape = _Tape(snapshots)
     patched = [(c, vars(c)["apply"]) for c in _with_subclasses(Optimizer) if "apply" in vars(c)]
     depth = [0]
 
@@ -159,8 +172,11 @@ class Program:
     """A captured step: the forward primitives in order, then the backward plan of one root.
 
     ``run()`` replays both on the current contents of the input buffers and the leaves' data and
-    returns ``(values, leaf_grads)``: every op's output in order and the gradient each leaf of the
-    plan would receive (``leaves``), without touching any ``.grad``.
+    returns ``(values, leaf_grads)``: the output of each op that ``keep`` named at build (None
+    for the others) and the gradient each leaf of the plan would receive (``leaves``), without
+    touching any ``.grad``. The outputs nothing asked for go once the forward is done, and (if
+    the arrays are big: :data:`FREE_EARLY_BYTES`), as in the eager backward, each op's saved
+    arrays once its backward is.
     """
 
     def __init__(self, tape: _Tape, buffers: list[np.ndarray], known: Any = (),
@@ -185,10 +201,12 @@ class Program:
         fresh = dict(leaf_states)  # leaf -> its .grad was None when backward ran
         self.root = tape.ref(root)
         self.n_nodes = len(nodes)
+        self.lean = any(n.data.nbytes >= FREE_EARLY_BYTES for n in nodes if n.grad_fn is not None)
         self.leaves: list[Tensor] = []      # the leaves that receive a gradient, in plan order
         self.leaf_plan: list[tuple] = []    # (node, its .grad was None at capture)
         self.backward: list[tuple] = []     # (node, op's backward, [(input k, node j, shape)])
         needed = [r for r in (self.root, *keep) if r.__class__ is int]
+        self.kept = sorted(set(needed))   # the outputs run() returns
         for i, node in enumerate(nodes):
             if node.grad_fn is None:
                 self.leaf_plan.append((i, fresh[node]))
@@ -215,6 +233,7 @@ class Program:
         self.blank = [None] * len(tape.ops)
 
     def run(self, inputs: tuple = ()) -> tuple[list, list]:
+        n_read = len(self.leaves_read)
         for buffer, array in zip(self.buffers, inputs):
             np.copyto(buffer, array)
         for target, buffer, shape, dtype in self.casts:  # e.g. sparse labels as int64
@@ -228,17 +247,22 @@ class Program:
             if out.__class__ is not np.ndarray:
                 out = np.asarray(out)
             values[slot] = out
-        values = values[len(self.leaves_read):]
-        root = values[self.root] if self.root.__class__ is int else self.root.data
+        root = values[self.root + n_read] if self.root.__class__ is int else self.root.data
+        outputs = self.blank.copy()   # the others go now (a pre-activation nothing else reads)
+        for index in self.kept:
+            outputs[index] = values[index + n_read]
+        del values
         grads: list = [None] * self.n_nodes
         grads[0] = g = np.ones_like(root)
-        handed = {id(g)}
+        handed, lean = {id(g)}, self.lean
         for i, backward, targets in self.backward:
             g = grads[i]
             if g is None:
                 continue
             handed.add(id(g))
             parent_grads = backward(g)
+            if lean:   # nothing kept for a next backward, as the engine releases them
+                backward.__self__.release()
             if parent_grads.__class__ is not tuple:
                 parent_grads = (parent_grads,)
             for k, j, shape in targets:
@@ -262,7 +286,7 @@ class Program:
                     g = np.array(g, dtype=dtype)
                 handed.add(id(g))
             leaf_grads.append(g)
-        return values, leaf_grads
+        return outputs, leaf_grads
 
     def value(self, values: list, ref: Any) -> np.ndarray:
         return values[ref] if ref.__class__ is int else ref.data
@@ -277,7 +301,8 @@ def build(tape: _Tape, buffers: list[np.ndarray], known: Any = (), keep: Any = (
 
     ``known``: Tensors made before the capture (a model's weights, frozen ones too), which the
     program reads as they are at each run. ``keep``: the refs (``tape.ref``) of the outputs the
-    caller reads besides the gradients; ops that none of them needs are not replayed.
+    caller reads besides the gradients (the only ones ``run()`` returns); ops that none of them
+    needs are not replayed.
     """
     if tape.problem:
         raise _NotCapturable(tape.problem)
@@ -323,5 +348,8 @@ def same(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is b
     a, b = np.asarray(a), np.asarray(b)
-    return (a.shape == b.shape and a.dtype == b.dtype
-            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    # equal_nan copies both arrays through boolean masks (three gradients' worth of
+    # temporaries for a big weight): only arrays that differ somewhere pay for it
+    return np.array_equal(a, b) or (a.dtype.kind in "fc" and np.array_equal(a, b, equal_nan=True))

@@ -284,7 +284,7 @@ class Tensor:
                 prev = grads.get(parent)
                 grads[parent] = pg if prev is None else prev + pg
             if not retain_graph:
-                ctx.saved_tensors = None  # release the saved arrays (Function.released)
+                ctx.release()  # drop the saved arrays (Function.released)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""

@@ -17,8 +17,10 @@ into pieces (its gradient sliced where it is, no copy). ``update_step`` then run
 segment, which for a small network is once in all (4 variables of iris 4-8-3: one call instead of
 four); the temporaries of one call stay at most a segment (in the CPU's cache; on a
 784-1024-1024-10 MLP a step peaks lower than per variable). The whole gradient buffer of a dtype
-is made only when a captured step asks for it (:meth:`Optimizer.flat_gradients`); the packed
-segments then gather there, and gradients written straight into its views are not copied at all.
+is made only when a step that writes its gradients there asks for it
+(:meth:`Optimizer.flat_gradients`); the packed segments then gather there, and gradients written
+straight into its views are not copied at all. (fit's captured step does without it: it writes
+into the packed segments' buffers and keeps a big gradient as its own array.)
 
 The scalars ``update_step`` computes from the learning rate and the step (Adam's ``alpha``, the
 betas through float32, ...) are computed, as per variable, in the variable's dtype: the same
@@ -193,7 +195,7 @@ class FlatStorage:
     appearance, and cuts each dtype's buffer into :class:`Segment` s of at most
     ``segment_size`` numbers: the temporaries of one ``update_step`` stay small (in cache),
     and a big variable's gradient is used where it is, without a copy. The whole gradient
-    buffer of a dtype exists only once asked for (:meth:`grad_buffer`, for a captured step).
+    buffer of a dtype exists only once asked for (:meth:`grad_buffer`).
     ``adopt()``, at the first update, rebinds each ``variable.data`` to its view of the weights.
     """
 
@@ -324,6 +326,17 @@ class FlatStorage:
         return FlatBuffer(self.grads[dtype], [self.variables[i] for i in chosen],
                           [self.grad_views[i] for i in chosen])
 
+    def packed_grad_views(self) -> list[np.ndarray | None]:
+        """Per variable (in the built order), the view of the buffer its packed segment reads
+        its gradient from (a gradient written there is not copied), or None for a big one
+        (its pieces are read where its gradient is)."""
+        views: list[np.ndarray | None] = [None] * len(self.variables)
+        for seg in self.segments:
+            if seg.piece is None:
+                for i, view in zip(seg.members, seg.grad_views):
+                    views[i] = view
+        return views
+
     def all_grad_views(self) -> list[np.ndarray]:
         """Every variable's view of the gradient buffers (made if needed), in the built order."""
         for dtype in self.dtypes:
@@ -412,7 +425,7 @@ class FlatBuffers:
         flat = self._require_flat()
         self._apply_checked(flat.all_grad_views(), list(flat.variables))
 
-    def bind(self, variables: Sequence):
+    def bind(self, variables: Sequence, gather: bool = True):
         """A fast ``apply_flat()`` for ``variables`` (all the built ones, in order), or None.
 
         For a captured training step that writes each gradient straight into its view of
@@ -423,6 +436,12 @@ class FlatBuffers:
         checked at each call, a few attribute reads) or a weight was rebound, it runs
         :meth:`apply_flat` instead. None when the optimizer has no flat buffers for exactly
         these variables.
+
+        ``gather=False`` (fit's captured step) makes no whole gradient buffer, a model's worth
+        of memory: the step writes a packed variable's gradient into
+        :meth:`FlatStorage.packed_grad_views`, points the pieces of a big one at its gradient
+        (``update.segment_grads``) and sets each ``variable.grad``; the options above then
+        run ``apply`` on those ``.grad`` s.
 
         Example:
             >>> from tinygrad_es.optimizers import SGD
@@ -437,11 +456,20 @@ class FlatBuffers:
         if flat is None or flat.broken or [id(v) for v in variables] != flat.ids:
             return None
         flat.adopt()
-        flat.all_grad_views()   # the whole gradient buffers: the packed segments gather there
-        grads = [seg.grad if seg.piece is None else
-                 flat.grads[seg.key.dtype][seg.start:seg.stop] for seg in flat.segments]
+        if gather:
+            flat.all_grad_views()   # the whole gradient buffers: the packed segments gather there
+            fallback = self.apply_flat
+        else:
+            variables = list(variables)
+
+            def fallback() -> None:   # each gradient where the step left it
+                self.apply([v.grad for v in variables], variables)
+        # a big variable's pieces: slices of the whole buffer, or set by the step (gather=False)
+        grads = [seg.grad if seg.piece is None
+                 else flat.grads[seg.key.dtype][seg.start:seg.stop] if gather else None
+                 for seg in flat.segments]
         stand_ins, update_variables = flat.stand_ins, self._update_variables
-        current_lr, apply_flat, adopt = self._current_learning_rate, self.apply_flat, flat.adopt
+        current_lr, adopt = self._current_learning_rate, flat.adopt
         # the base class's _update_variables (Nadam's updates shared state first): run its loop
         # here, the rate of each segment's dtype (tf_constant) redone only when the rate object
         # changes (a float rate is a Variable whose value is rebound on assign)
@@ -459,7 +487,7 @@ class FlatBuffers:
                     or self.clipnorm or self.global_clipnorm or self.clipvalue
                     or self.weight_decay is not None or self.use_ema or self._flat is not flat
                     or flat.broken or not adopt()):
-                apply_flat()
+                fallback()
                 return
             self.update_path = "flat"
             lr = current_lr()
