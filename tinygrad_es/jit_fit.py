@@ -122,9 +122,9 @@ class StepJit:
         model = self.model
         if not all(a is None or type(a) is np.ndarray for a in (x, y, sample_weight)):
             return False  # several inputs or outputs (lists, dicts): eager
-        key = (x.shape, x.dtype, y.shape, y.dtype,
+        key = (x.shape, x.dtype, None if y is None else (y.shape, y.dtype),
                None if sample_weight is None else (sample_weight.shape, sample_weight.dtype),
-               id(model._loss_fn), id(model.optimizer), model._loss_weights, model._regularized)
+               id(model._loss_fn), id(model.optimizer), model._loss_weights, layers_base.losses_possible())
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= _MAX_PROGRAMS:

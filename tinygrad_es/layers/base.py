@@ -38,6 +38,14 @@ def weights_may_have_changed() -> None:
 # Set once any layer calls add_loss: only then do model calls clear the losses of the last call
 # (so that models that never use add_loss pay nothing for it).
 CALL_LOSSES_USED = [False]
+# Set once any weight with a regularizer is made: only then does a step look for penalties
+# (a model built by its first call, inside fit, has them from that first step on).
+PENALTIES_USED = [False]
+
+
+def losses_possible() -> bool:
+    """Whether any layer may have a loss to add (add_loss, a regularizer): compute_loss asks."""
+    return CALL_LOSSES_USED[0] or PENALTIES_USED[0]
 
 Shape = tuple[int | None, ...]
 
@@ -322,6 +330,7 @@ class Layer:
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._penalized.append((weight, reg, bool(trainable)))
+            PENALTIES_USED[0] = True
         return weight
 
     # ----- layers inside layers (Keras's tracking) -----

@@ -115,9 +115,12 @@ class ArrayAdapter(DataAdapter):
             False, or ``"batch"`` (shuffle inside each batch only).
         steps_per_epoch: as :class:`DataAdapter`.
 
+    A batch is packed as Keras's: ``x`` alone when there is nothing but one array, else the
+    tuple ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``.
+
     Example:
         >>> a = ArrayAdapter((np.arange(5.0), None, None), 2, False, None)
-        >>> [b[0].tolist() for _, b in a.epoch()]
+        >>> [b.tolist() for _, b in a.epoch()]
         [[0.0, 1.0], [2.0, 3.0], [4.0]]
     """
 
@@ -137,6 +140,8 @@ class ArrayAdapter(DataAdapter):
     def _new_pass(self) -> Iterator:
         arrays = [a for a in self._shuffled() if a is not None]  # (x,), (x, y), (x, y, sw)
         cuts = self._cuts
+        if len(arrays) == 1 and isinstance(arrays[0], np.ndarray):
+            return map(arrays[0].__getitem__, cuts)   # x alone, not (x,): Keras's train_step data
         if all(isinstance(a, np.ndarray) for a in arrays):   # one array each: slice directly
             # (the batches as tuples of views, zipped in C: no Python frame per batch)
             return zip(*[map(a.__getitem__, cuts) for a in arrays])

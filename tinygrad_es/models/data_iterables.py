@@ -88,11 +88,15 @@ class _IterableAdapter(DataAdapter):
         self.data, self.shuffle, self.class_weight = data, shuffle, class_weight
         self._trainer_convert = convert
 
-    def _convert(self, batch: Any, index: int) -> tuple:
+    def _convert(self, batch: Any, index: int) -> Any:
+        bare = not isinstance(batch, (tuple, list))
         batch = self._standardize(batch, index)
         if self.class_weight is not None:
             batch = _with_class_weight(batch, self.class_weight)
-        return self._trainer_convert(batch, index)
+        batch = self._trainer_convert(batch, index)
+        # an element that is x alone reaches train_step as x alone, as in Keras (a tuple (x,)
+        # stays a tuple)
+        return batch[0] if bare and len(batch) == 1 else batch
 
     def _standardize(self, batch: Any, index: int) -> tuple:
         if isinstance(batch, list):

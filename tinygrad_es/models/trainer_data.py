@@ -18,8 +18,9 @@ from tinygrad_es.metrics.variable import pythonify
 from tinygrad_es.models.compile_utils import CompileMetrics, per_output
 from tinygrad_es.models.data_adapter import (ArrayAdapter, get_data_adapter,
                                              pack_x_y_sample_weight, train_validation_split)
-from tinygrad_es.models.data_arrays import (convert_all_targets, convert_inputs, is_structure,
-                                            match_input_shape, num_rows)
+from tinygrad_es.models.data_arrays import (as_floatx, check_cardinality, convert_all_targets,
+                                            convert_inputs, is_structure, match_input_shape,
+                                            num_rows)
 from tinygrad_es.tensor import Tensor
 
 
@@ -43,10 +44,6 @@ class TrainerData:
             names = getattr(self, "output_names", None)
             return list(names) if names else [f"output_{i}" for i in range(len(shape))]
         return None
-
-    def _begin_run(self) -> None:
-        """What every run reads once: whether any layer adds a penalty to the loss."""
-        self._regularized = bool(self.losses)
 
     def _adapter(self, x: Any, y: Any, sample_weight: Any, class_weight: dict | None,
                  batch_size: int | None, steps: int | None, shuffle: bool | str, where: str,
@@ -98,8 +95,16 @@ class TrainerData:
 
     def _prepare(self, x: Any, y: Any, sample_weight: Any, class_weight: dict | None,
                  where: str) -> tuple:
-        """(x, y, sample_weight) as floatx arrays, all checked (class_weight folded in)."""
+        """(x, y, sample_weight) as floatx arrays, all checked (class_weight folded in).
+
+        y may be None when the step does not need it (as in Keras): a model whose loss is all
+        ``add_loss``, or a ``train_step`` / ``test_step`` of its own."""
         x = self._prepare_x(x, where)
+        if y is None and class_weight is None and not _needs_targets(self, where):
+            if sample_weight is not None:
+                sample_weight = as_floatx(sample_weight, "sample_weight", where)
+                check_cardinality({"x": x, "sample_weight": sample_weight})
+            return x, None, sample_weight
         y, sample_weight = convert_all_targets(x, y, sample_weight, class_weight, where)
         return x, y, sample_weight
 
@@ -107,6 +112,8 @@ class TrainerData:
         """What a run needs before its first step, from the targets and the built model's output
         shape: the compiled loss and metrics (resolved once per compile, as Keras on its first
         batch); and every time, the labels checked against the loss."""
+        if y is None:   # (allowed only when nothing compiled reads it: _needs_targets)
+            return
         n = num_rows(y)
         names = self._output_names()
         if names is not None:
@@ -161,6 +168,13 @@ class TrainerData:
         values = [logs[k] for k in names if k in logs]
         values += [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
+
+
+def _needs_targets(model: Any, where: str) -> bool:
+    """Whether the step that will run reads y: Trainer's own, with a compiled loss or metrics."""
+    compiled = (model.loss is not None or model._loss_fn is not None
+                or model._output_losses is not None or model._compile_metrics is not None)
+    return _default_step(model, where) and compiled
 
 
 def _default_step(model: Any, where: str) -> bool:

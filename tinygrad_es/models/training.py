@@ -19,6 +19,7 @@ from typing import Any
 
 from tinygrad_es import losses as losses_module, optimizers
 from tinygrad_es.autograd import no_grad
+from tinygrad_es.layers.base import losses_possible
 from tinygrad_es.callbacks import CallbackList
 from tinygrad_es.i18n import tr
 from tinygrad_es.metrics.variable import pythonify
@@ -63,7 +64,6 @@ class Trainer(TrainerData):
         self._output_losses: OutputLosses | None = None   # the losses of several outputs
         self._loss_tracker: LossTracker | None = None     # Keras's Mean(name="loss")
         self._compile_metrics: CompileMetrics | None = None
-        self._regularized = False                         # any layer has a penalty to add
         # one fit() run
         self.stop_training = False                        # set by callbacks (EarlyStopping)
         self.history: Any = None                          # the History of the last fit
@@ -216,7 +216,6 @@ class Trainer(TrainerData):
             raise ValueError(tr("Argument `validation_split` is only supported for tensors or "
                                 "NumPy arrays.Found incompatible type in the input: {types}",
                                 types=[type(x)]))
-        self._begin_run()
         data = self._adapter(x, y, sample_weight, class_weight, batch_size, steps_per_epoch,
                              shuffle, "fit", validation_split=0.0 if validation_data is not None
                              else validation_split)
@@ -353,7 +352,7 @@ class Trainer(TrainerData):
                 loss = loss * float(self._loss_weights)
         else:
             loss = None
-        if self._regularized:
+        if losses_possible():   # (else no layer can have one: the walk is skipped)
             for penalty in self.losses:
                 loss = penalty if loss is None else loss + penalty
         if loss is None:
@@ -415,7 +414,6 @@ class Trainer(TrainerData):
         """
         self._assert_compiled("evaluate")
         check_batch_size(batch_size)
-        self._begin_run()
         data = self._adapter(x, y, sample_weight, None, batch_size, steps, False, "evaluate")
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
@@ -445,7 +443,7 @@ class Trainer(TrainerData):
         callbacks.on_predict_begin()
         with no_grad():
             for step, batch in data.epoch():
-                xb = batch[0]
+                xb = batch[0] if type(batch) is tuple else batch
                 callbacks.on_predict_batch_begin(step)
                 outputs.append(numpy_outputs(self(to_tensors(xb), training=False)))
                 callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
@@ -466,7 +464,6 @@ class Trainer(TrainerData):
             >>> model.train_on_batch(x[:32], y[:32])                         # doctest: +SKIP
         """
         self._assert_compiled("train_on_batch")
-        self._begin_run()
         data = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
         self.reset_metrics()
         logs = flat_logs(self._epoch_logs(self.train_step(data)))
@@ -476,7 +473,6 @@ class Trainer(TrainerData):
                       return_dict: bool = False):
         """Loss and metrics on one batch with ``training=False``."""
         self._assert_compiled("test_on_batch")
-        self._begin_run()
         data = self._prepare(x, y, sample_weight, None, "test_on_batch")
         logs = self._test_loop(ArrayAdapter(data, num_rows(data[0]), False, None),
                                CallbackList())  # one batch, no callbacks
