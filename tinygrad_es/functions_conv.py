@@ -167,21 +167,41 @@ class MaxPool(Function):
     def forward(self, x, pool_size, strides, padding):
         self.padding, self.strides, self.pool_size = padding, strides, pool_size
         xp = _pad(x, padding, -np.inf)
-        windows = _windows(xp, pool_size, strides, (1,) * len(pool_size))
-        flat = windows.reshape(windows.shape[:-len(pool_size) - 1] + (-1, x.shape[-1]))
-        first = flat.argmax(axis=-2)[..., None, :]  # NOTE: ties go to the first, as TF's kernel
-        self.padded_shape, self.windows_shape = xp.shape, windows.shape
+        out = tuple((n - k) // s + 1 for n, k, s in zip(xp.shape[1:-1], pool_size, strides))
+        # one strided view per tap of the window (4 for 2×2), never a loop over pixels
+        taps = [xp[_tap(tap, out, strides)] for tap in np.ndindex(*pool_size)]
+        # np.maximum returns its second argument on a tie (+0 against -0): from the last tap
+        # back, so a tie keeps the first tap's value, as argmax's first maximum would
+        z = taps[-1].copy() if len(taps) == 1 else np.maximum(taps[-1], taps[-2])
+        for t in taps[-3::-1]:
+            np.maximum(z, t, out=z)
+        # NOTE: ties go to the first, as TF's kernel: from the last tap back, the first match wins
+        first = np.zeros(z.shape, np.uint8 if len(taps) < 256 else np.intp)
+        for k in range(len(taps) - 1, -1, -1):
+            np.putmask(first, taps[k] == z, k)
+        # NOTE: a NaN propagates, as numpy's max: TF's kernel skips NaNs (and starts from the
+        # dtype's lowest value, so a window of only NaN or -inf gives -3.4e38 in float32); with a
+        # NaN in the activations the training has diverged either way
+        nan = np.isnan(z)
+        if nan.any():   # a NaN matches nothing: the first NaN of the window is its maximum
+            for k in range(len(taps) - 1, -1, -1):
+                np.putmask(first, nan & np.isnan(taps[k]), k)
+        self.padded_shape, self.out = xp.shape, out
         self.save_for_backward(first)
-        return np.take_along_axis(flat, first, axis=-2)[..., 0, :]
+        return z
 
     def backward(self, grad_output):
         first = self.saved_tensors[0]
-        taps = np.zeros(first.shape[:-2] + (math.prod(self.pool_size), first.shape[-1]),
-                        dtype=grad_output.dtype)
-        np.put_along_axis(taps, first, grad_output[..., None, :], axis=-2)
-        grad = _col2im(taps.reshape(self.windows_shape), self.padded_shape, self.pool_size,
-                       self.strides, (1,) * len(self.pool_size))
+        grad = np.zeros(self.padded_shape, dtype=grad_output.dtype)
+        for k, tap in enumerate(np.ndindex(*self.pool_size)):
+            grad[_tap(tap, self.out, self.strides)] += np.where(first == k, grad_output, 0)
         return _crop(grad, self.padding)
+
+
+def _tap(tap: tuple, out: tuple, strides: tuple) -> tuple:
+    """The index of one tap's pixels over every window: ``xp[_tap(...)]`` is (batch, *out, c)."""
+    return (slice(None),) + tuple(slice(t, t + (o - 1) * s + 1, s)
+                                  for t, o, s in zip(tap, out, strides))
 
 
 class AvgPool(Function):
