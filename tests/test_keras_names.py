@@ -96,6 +96,19 @@ def test_the_allow_list_is_short_current_and_explained(keras):
         assert "use " in reason and len(reason) > 40, (module, name)
 
 
+def test_keras_top_level_base_classes_are_the_modules_own(keras):
+    """``class Linear(keras.Layer)``: Keras 3 puts the base classes at the top as well."""
+    import tinygrad_es
+
+    for name, module in [("Layer", "layers"), ("Loss", "losses"), ("Metric", "metrics"),
+                         ("Optimizer", "optimizers"), ("Regularizer", "regularizers"),
+                         ("Initializer", "initializers"), ("Model", "models"),
+                         ("Sequential", "models")]:
+        assert getattr(keras, name) is getattr(getattr(keras, module), name), name
+        assert getattr(tinygrad_es, name) is getattr(getattr(tinygrad_es, module), name), name
+        assert name in tinygrad_es.__all__, name
+
+
 # ----- keras.ops, keras.random, keras.backend -----
 
 # keras.ops has ~340 names; tinygrad_es.ops does the ones Keras programs use. The rest, by reason

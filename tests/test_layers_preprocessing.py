@@ -140,6 +140,39 @@ def test_fit_with_normalization_and_rescaling_matches_keras(keras, dtype):
            dtype, "fit normalization + rescaling")
 
 
+def test_one_feature_regression_of_the_tf_tutorial_matches_keras(keras):
+    """TF's "Basic regression" tutorial, horsepower model: Normalization(input_shape=[1,],
+    axis=None) adapted on a 1-D column (built for (None,) by adapt), then Sequential with Dense(1)
+    fit, evaluated and predicting on 1-D data (Keras adds the trailing axis of 1)."""
+    import warnings
+
+    rng = np.random.default_rng(4)
+    horsepower = rng.normal(100.0, 40.0, size=60).astype("float32")
+    mpg = (40.0 - 0.1 * horsepower + rng.normal(size=60)).astype("float32")
+
+    def net(L):
+        norm = L.Normalization(input_shape=[1], axis=None)
+        norm.adapt(horsepower)
+        return [norm, L.Dense(units=1)]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Keras: "Do not pass an `input_shape`"
+        km = keras.Sequential(net(keras.layers))
+    om = Sequential(net(layers))
+    assert om.layers[0].output_shape == (None, 1) and om.output_shape == km.output_shape
+    om.set_weights(km.get_weights())
+    km.compile(optimizer=keras.optimizers.Adam(learning_rate=0.1), loss="mean_absolute_error")
+    om.compile(optimizer=our_optimizers.Adam(learning_rate=0.1), loss="mean_absolute_error")
+    kw = {"epochs": 3, "validation_split": 0.2, "batch_size": 16, "shuffle": False, "verbose": 0}
+    kh, oh = km.fit(horsepower, mpg, **kw), om.fit(horsepower, mpg, **kw)
+    line = np.linspace(0.0, 250.0, 5, dtype="float32")
+    _check([(k, oh.history[k], kh.history[k]) for k in ("loss", "val_loss")]
+           + [("evaluate", om.evaluate(horsepower, mpg, verbose=0),
+               km.evaluate(horsepower, mpg, verbose=0)),
+              ("predict", om.predict(line, verbose=0), km.predict(line, verbose=0))],
+           "float32", "horsepower regression")
+
+
 def test_normalization_errors_name_what_was_received():
     with pytest.raises(ValueError, match=r"both `mean` and `variance` must be set"):
         layers.Normalization(mean=1.0)

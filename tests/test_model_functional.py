@@ -142,6 +142,34 @@ def test_two_inputs_concatenate_two_outputs_predict(keras, dtype):
         assert [o.shape for o in out] == [(2, 2), (2, 1)]
 
 
+def test_a_trailing_axis_of_one_is_added_or_dropped_as_keras_does(keras):
+    """1-D data for Input((1,)) gets its feature axis (a pandas column into a one-feature model);
+    (n, 3, 1) data for Input((3,)) loses it. Functional and Sequential, predict and fit."""
+    rng = np.random.default_rng(8)
+    column, cube = rng.normal(size=12).astype("float32"), rng.normal(size=(12, 3, 1))
+    y = rng.normal(size=(12, 1)).astype("float32")
+    for data, shape in [(column, (1,)), (cube.astype("float32"), (3,))]:
+        for kind in ("functional", "sequential"):
+            models = []
+            for lib in (keras, tinygrad_es):
+                inputs = lib.Input(shape)
+                dense = lib.layers.Dense(2)
+                model = (lib.Model(inputs, dense(inputs)) if kind == "functional"
+                         else lib.Sequential([inputs, dense]))
+                model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+                models.append(model)
+            km, om = models
+            om.set_weights(km.get_weights())
+            got, want = om.predict(data, verbose=0), km.predict(data, verbose=0)
+            assert got.shape == want.shape == (12, 2)
+            kh = km.fit(data, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+            oh = om.fit(data, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+            diff = max(max_abs_diff(got, want), max_abs_diff(oh.history["loss"],
+                                                             kh.history["loss"]))
+            print(f"PARITY rank {shape} {kind}: {diff:.1e}")
+            assert diff <= PARITY_TOL["float32"]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_shared_layer_is_one_layer_with_two_nodes(keras, dtype):
     with keras_floatx(keras, dtype):

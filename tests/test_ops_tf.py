@@ -119,6 +119,12 @@ for sz in [(5, 4), (2, 3, 4)]:  # Keras's crossentropy on logits: one TF kernel,
          lambda tf, z, y=_labels: tf.nn.softmax_cross_entropy_with_logits(tf.constant(y, z.dtype),
                                                                            z),
          _u(*sz, lo=-8.0, hi=8.0))
+# Multi-hot rows (sums 0 to 4, the functional API guide's ticket targets): TF back-propagates
+# softmax - y whatever the rows sum to.
+_multi_hot = np.array([[1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 0], [0, 0, 1, 1]], float)
+case("softmax_cross_entropy_multi_hot", lambda z: z.softmax_cross_entropy(_multi_hot),
+     lambda tf, z: tf.nn.softmax_cross_entropy_with_logits(tf.constant(_multi_hot, z.dtype), z),
+     _u(5, 4, lo=-8.0, hi=8.0))
 case("ndarray@x", lambda x: np.arange(6.0).reshape(2, 3) @ x,
      lambda tf, x: tf.constant(np.arange(6.0).reshape(2, 3), x.dtype) @ x, _u(3, 4))
 

@@ -153,6 +153,20 @@ def test_validation_data_and_validation_batch_size_match_keras(keras):
             assert max_abs_diff(oh.history[k], kh.history[k]) <= TOL
 
 
+def test_class_weight_weighs_the_training_rows_not_the_validation_split(keras):
+    """Keras splits off the validation rows before class_weight becomes sample weights (the
+    imbalanced-classification example: class_weight with validation_split)."""
+    km, om = _pair(keras, lambda o: {"optimizer": o.SGD(0.5), "loss": "binary_crossentropy",
+                                     "metrics": ["acc"], "weighted_metrics": ["mae"]})
+    kw = {"epochs": 2, "batch_size": 4, "validation_split": 0.4, "class_weight": {0: 0.1, 1: 3.0},
+          "shuffle": False, "verbose": 0}
+    kh, oh = km.fit(X, Y, **kw), om.fit(X, Y, **kw)
+    assert list(oh.history) == list(kh.history)
+    for k in kh.history:
+        print(k, max_abs_diff(oh.history[k], kh.history[k]))
+        assert max_abs_diff(oh.history[k], kh.history[k]) <= TOL, k
+
+
 def test_validation_split_takes_the_last_rows_before_shuffling():
     model = Sequential([Input((2,)), Dense(1, activation="sigmoid")])
     model.compile(SGD(learning_rate=0.3), "mse")

@@ -23,7 +23,11 @@ _SUBMODULES = ("activations", "backend", "callbacks", "datasets", "initializers"
                "losses", "metrics", "models", "ops", "optimizers", "preprocessing", "random",
                "regularizers", "utils")
 _NAMES = {"Input": "tinygrad_es.layers", "Model": "tinygrad_es.models",
-          "Sequential": "tinygrad_es.models"}
+          "Sequential": "tinygrad_es.models",
+          # Keras 3's base classes at the top (``class Linear(keras.Layer)``), as keras.<module>
+          "Layer": "tinygrad_es.layers", "Loss": "tinygrad_es.losses",
+          "Metric": "tinygrad_es.metrics", "Optimizer": "tinygrad_es.optimizers",
+          "Regularizer": "tinygrad_es.regularizers", "Initializer": "tinygrad_es.initializers"}
 
 
 def __getattr__(name: str) -> Any:
@@ -46,7 +50,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "no_grad", "is_grad_enabled", "jit", "gradcheck", "numerical_grad",
     "GradcheckError", "concatenate", "stack", "where", "maximum", "minimum",
-    "Model", "Sequential", "Input", "activations", "callbacks", "config", "datasets",
+    "Model", "Sequential", "Input", "Layer", "Loss", "Metric", "Optimizer", "Regularizer",
+    "Initializer", "activations", "callbacks", "config", "datasets",
     "initializers",
     "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
     "backend", "ops", "preprocessing", "random",

@@ -612,12 +612,15 @@ class SoftmaxCrossEntropy(Function):
     L = Σⱼ yⱼ (lse(z) - zⱼ), lse(z) = m + ln Σⱼ e^(zⱼ-m).  dL/dz = softmax(z)·Σⱼyⱼ - y.
 
     TF's ``softmax_cross_entropy_with_logits`` kernel, which Keras's crossentropy uses on the logits
-    of a softmax output; when the rows of y sum to 1 (one-hot, label smoothing) the gradient is TF's
-    softmax - y exactly. y gets no gradient.
+    of a softmax output. y gets no gradient.
+
+    NOTE: TF's kernel back-propagates softmax(z) - y, the derivative above only when the rows of y
+    sum to 1 (one-hot, label smoothing). Keras trains multi-hot targets (the functional API guide's
+    ticket classifier) with it, so this op does too.
     """
 
     elementwise = False
-    derivatives = ("{g}·(softmax({x})·Σy - y)", "")
+    derivatives = ("{g}·(softmax({x}) - y)", "")
 
     def forward(self, z, y):
         shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
@@ -628,8 +631,7 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, grad_output):
         softmax, y = self.saved_tensors
-        ysum = np.add.reduce(y, axis=-1, keepdims=True)
-        return (softmax * ysum - y) * grad_output[..., None], None
+        return (softmax - y) * grad_output[..., None], None
 
 
 class SparseSoftmaxCrossEntropy(Function):

@@ -256,7 +256,13 @@ class Layer:
         return Tensor.from_numpy(data)
 
     def _build_for(self, input_shape: Shape) -> Shape:
-        """Build (once) for ``input_shape`` and return the output shape."""
+        """Build (once) for ``input_shape`` and return the output shape (for ``input_shape``, as
+        Keras computes it, also when the layer was built for another, e.g. by ``adapt``)."""
+        shape = _as_shape(input_shape)
+        if self.built and isinstance(shape, tuple) and isinstance(self._build_shape, tuple) and (
+                shape != self._build_shape):
+            self._output_shape = tuple(self.compute_output_shape(shape))
+            return self._output_shape
         self._build(input_shape)
         return self.output_shape  # type: ignore[return-value]
 

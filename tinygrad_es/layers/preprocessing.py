@@ -151,8 +151,9 @@ class Normalization(Layer):
                 self.adapt_variance.data.reshape(self._broadcast))
 
     def call(self, x: Tensor) -> Tensor:
-        if x.data.ndim != len(self._broadcast) or any(
-                x.data.shape[d] != self._broadcast[d] for d in self._keep):
+        # axis=None keeps one mean and variance, which Keras broadcasts against any input
+        if self._keep and (x.data.ndim != len(self._broadcast) or any(
+                x.data.shape[d] != self._broadcast[d] for d in self._keep)):
             raise ValueError(tr("Normalization layer '{name}' was built for inputs shaped "
                                 "{built}, received input of shape {shape}", name=self.name,
                                 built=self.input_shape, shape=x.data.shape))

@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygrad_es import config
 from tinygrad_es.i18n import tr
+from tinygrad_es.models.symbolic import adjust_input_rank
 from tinygrad_es.tensor import Tensor
 
 
@@ -153,14 +154,16 @@ def convert_targets(x: np.ndarray, y: Any, sample_weight: Any, class_weight: dic
 
 def match_input_shape(x: np.ndarray, input_shape: tuple | None, layers: list,
                       where: str) -> np.ndarray:
-    """x reshaped as Keras does ((N,) -> (N, 1) for a 1-feature model), or a clear error."""
+    """x reshaped as Keras does ((N,) -> (N, 1) for a 1-feature model, (N, 3, 1) -> (N, 3)), or
+    a clear error."""
     if input_shape is None:
         return x
     expected = tuple(input_shape[1:])
     if x.shape[1:] == expected:
         return x
-    if x.ndim == 1 and expected == (1,):
-        return x[:, None]
+    adjusted = adjust_input_rank(x, tuple(input_shape))
+    if adjusted.shape[1:] == expected:
+        return adjusted
     layer = layers[0].name if layers else "the model's input"
     raise ValueError(tr("{where}(): layer '{layer}' expects input of shape {value} (features "
                         "{expected}), but x has shape {shape}", where=where, layer=layer,

@@ -29,7 +29,8 @@ from tinygrad_es.i18n import tr
 from tinygrad_es.layers.base import Layer
 from tinygrad_es.layers.input_layer import InputLayer
 from tinygrad_es.models.model import Model
-from tinygrad_es.models.symbolic import (KerasTensor, Node, Operation, flatten, map_structure)
+from tinygrad_es.models.symbolic import (KerasTensor, Node, Operation, adjust_input_rank,
+                                         flatten, map_structure)
 from tinygrad_es.tensor import Tensor
 
 __all__ = ["Functional"]
@@ -143,6 +144,7 @@ class Functional(Model):
         if len(flat) != n:
             raise ValueError(tr("Model '{name}' expects {n} input(s), received {m}",
                                 name=self.name, n=n, m=len(flat)))
+        flat = [adjust_input_rank(value, kt.shape) for kt, value in zip(self._inputs, flat)]
         for kt, value in zip(self._inputs, flat):
             if tuple(value.shape[1:]) != tuple(kt.shape[1:]) and None not in kt.shape[1:]:
                 raise ValueError(tr("Input {input!r} of model '{name}' expects shape {expected}, "

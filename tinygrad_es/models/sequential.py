@@ -25,7 +25,8 @@ from tinygrad_es.i18n import tr
 from tinygrad_es.layers import base
 from tinygrad_es.layers.input_layer import InputLayer
 from tinygrad_es.models.model import Model
-from tinygrad_es.models.symbolic import KerasTensor, call_symbolic, is_symbolic
+from tinygrad_es.models.symbolic import (KerasTensor, adjust_input_rank, call_symbolic,
+                                         is_symbolic)
 from tinygrad_es.tensor import Tensor
 
 __all__ = ["Sequential"]
@@ -174,6 +175,8 @@ class Sequential(Model):
             if not self._stack:
                 raise ValueError(f"Sequential model '{self.name}' has no layers to call.")
             self._build_from((None,) + x.data.shape[1:])
+        elif x.data.ndim != len(self._input_shape):
+            x = adjust_input_rank(x, self._input_shape)
         for layer in self._stack:
             x = layer(x, training)
         return x

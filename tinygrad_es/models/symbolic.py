@@ -196,6 +196,17 @@ def map_structure(fn: Callable[[Any], Any], structure: Any) -> Any:
     return fn(structure)
 
 
+def adjust_input_rank(value: Any, shape: tuple) -> Any:
+    """``value`` (array or Tensor) for an input of batch ``shape``, as Keras's functional models
+    take it: a trailing axis of 1 added (1-D data for ``Input((1,))``) or dropped; else as is."""
+    rank = len(value.shape)
+    if rank == len(shape) - 1 and shape[-1] == 1:
+        return value.reshape(tuple(value.shape) + (1,))
+    if rank == len(shape) + 1 and value.shape[-1] == 1:
+        return value.reshape(tuple(value.shape[:-1]))
+    return value
+
+
 def is_symbolic(structure: Any) -> bool:
     """Whether a KerasTensor is anywhere in ``structure``."""
     if isinstance(structure, KerasTensor):

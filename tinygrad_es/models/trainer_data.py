@@ -58,6 +58,8 @@ class TrainerData:
         if validation_split:
             train, val = train_validation_split(prepare(x, y, sample_weight, class_weight),
                                                 validation_split)
+            if class_weight is not None:  # Keras splits first: class weights weigh training only
+                val = val[:2] + (None,)
             adapter = get_data_adapter(*train, None, batch_size, steps, shuffle,
                                        prepare=lambda x, y, sw, _: (x, y, sw), convert=None,
                                        where=arg)
