@@ -68,6 +68,8 @@ def fit_reason(model: Any) -> str | None:
     for layer in model.layers:
         if type(layer) not in known:
             return f"layer {type(layer).__name__} is not known to be capturable"
+        if layer.activity_regularizer is not None:   # (an add_loss at each call)
+            return f"layer {layer.name} has an activity regularizer"
         activation = getattr(layer, "activation", None)
         if activation is not None and not _ours(activation, "activations"):
             return f"layer {layer.name} has a custom activation"

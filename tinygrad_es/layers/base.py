@@ -35,9 +35,12 @@ def weights_may_have_changed() -> None:
     global generation
     generation += 1
 
-# Set once any layer calls add_loss: only then do model calls clear the losses of the last call
-# (so that models that never use add_loss pay nothing for it).
+# Set once any layer calls add_loss: only then does a call clear the losses of the last call
+# (so that models that never use add_loss pay nothing for it). As in Keras, the outermost call
+# (a layer or model not called inside another's call) clears its own and its layers' losses;
+# CALL_DEPTH counts how deep the calls in progress are.
 CALL_LOSSES_USED = [False]
+CALL_DEPTH = [0]
 # Set once any weight with a regularizer is made: only then does a step look for penalties
 # (a model built by its first call, inside fit, has them from that first step on).
 PENALTIES_USED = [False]
@@ -120,7 +123,10 @@ class Layer:
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Sequence[int] | None = None, input_dim: int | None = None,
-                 batch_size: int | None = None, **kwargs: Any):
+                 batch_size: int | None = None, activity_regularizer: Any = None,
+                 **kwargs: Any):
+        from tinygrad_es import regularizers
+
         batch_input_shape = kwargs.pop("batch_input_shape", None)
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
@@ -141,6 +147,8 @@ class Layer:
         self._trainable_flags: list[bool] = []
         self._penalized: list[tuple[Tensor, Callable[[Tensor], Tensor], bool]] = []
         self._call_losses: list[Tensor] = []    # add_loss() during the last call
+        # Keras's penalty on the layer's output, added (per sample) at each call
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self._inbound_nodes: list[Any] = []     # symbolic calls (models/symbolic.py Node)
         self.built = False
         self._build_shape: Shape | None = None
@@ -194,7 +202,12 @@ class Layer:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, JSON-able, so that ``from_config`` rebuilds the layer."""
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:   # (Keras's base config has it only when set)
+            from tinygrad_es import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
@@ -211,6 +224,8 @@ class Layer:
         layers) is converted item by item and ``build`` gets the list of shapes; symbolic inputs
         (``keras.Input``) record a node of a functional graph instead (models/symbolic.py).
         """
+        if CALL_LOSSES_USED[0] and not CALL_DEPTH[0]:
+            return self._outermost_call(x, training, mask)
         if not isinstance(x, Tensor):
             if isinstance(x, (list, tuple, dict)) or _is_keras_tensor(x):
                 return self._call_structure(x, training, mask)
@@ -220,12 +235,34 @@ class Layer:
         if not self.built:
             self._build((None,) + x.data.shape[1:])
         if mask is not None and self._call_takes_mask:
-            if self._call_takes_training:
-                return self.call(x, training=training, mask=mask)
-            return self.call(x, mask=mask)
-        if self._call_takes_training:
-            return self.call(x, training=training)
-        return self.call(x)
+            out = (self.call(x, training=training, mask=mask) if self._call_takes_training
+                   else self.call(x, mask=mask))
+        else:
+            out = self.call(x, training=training) if self._call_takes_training else self.call(x)
+        if self.activity_regularizer is not None:
+            self._add_activity_losses(out)
+        return out
+
+    def _outermost_call(self, x: Any, training: Any, mask: Any) -> Any:
+        """A call not inside another's: the losses of the last call go first (Keras's rule)."""
+        self._clear_call_losses()
+        CALL_DEPTH[0] += 1
+        try:
+            return self(x, training, mask)
+        finally:
+            CALL_DEPTH[0] -= 1
+
+    def _add_activity_losses(self, outputs: Any) -> None:
+        """Keras's activity penalty: ``regularizer(output) / batch size`` for each output."""
+        from tinygrad_es.models import symbolic
+
+        for out in symbolic.flatten(outputs):
+            if isinstance(out, Tensor):
+                loss = self.activity_regularizer(out)
+                if out.data.ndim:   # per sample, as Keras (divide_no_nan: an empty batch adds 0)
+                    n = out.data.shape[0]
+                    loss = loss / n if n else loss * 0
+                self.add_loss(loss)
 
     def _call_structure(self, x: Any, training: Any, mask: Any) -> Any:
         """The non-Tensor branch of ``__call__``: symbolic inputs, or several inputs at once."""
@@ -238,9 +275,10 @@ class Layer:
         x = symbolic.map_structure(self._convert_input, x)
         if not self.built:
             self._build(symbolic.map_structure(lambda t: (None,) + t.data.shape[1:], x))
-        if self._call_takes_training:
-            return self.call(x, training=training)
-        return self.call(x)
+        out = self.call(x, training=training) if self._call_takes_training else self.call(x)
+        if self.activity_regularizer is not None:
+            self._add_activity_losses(out)
+        return out
 
     def _convert_input(self, x: Any) -> Tensor:
         if isinstance(x, Tensor):
@@ -469,8 +507,9 @@ class Layer:
 
     def add_loss(self, loss: Any) -> None:
         """Add a loss term (a scalar Tensor with its graph, or a number) that ``fit`` adds to the
-        compiled loss. As in Keras 3, the losses added during a call are dropped when the model
-        that holds the layer is called again.
+        compiled loss. As in Keras 3, the losses added during a call are dropped at the next
+        outermost call (of this layer, or of the model that holds it: a call not inside
+        another layer's call).
 
         Example:
             >>> layer = Layer(name="demo4"); layer.add_loss(Tensor(0.5)); layer.losses

@@ -81,8 +81,8 @@ class _Conv(Layer):
                  bias_initializer: Any = "zeros", kernel_regularizer: Any = None,
                  bias_regularizer: Any = None, **kwargs: Any):
         owner = type(self).__name__
-        pop_unsupported(kwargs, owner, ("activity_regularizer", "kernel_constraint",
-                                        "bias_constraint", "lora_rank", "lora_alpha"))
+        pop_unsupported(kwargs, owner, ("kernel_constraint", "bias_constraint", "lora_rank",
+                                        "lora_alpha"))
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError(tr("{owner}: `filters` must be a positive integer, received "
                                 "filters={filters!r}", owner=owner, filters=filters))
@@ -166,7 +166,8 @@ class _Conv(Layer):
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
 
 
 class _GroupedConv(_Conv):

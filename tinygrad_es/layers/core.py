@@ -43,7 +43,7 @@ class Dense(Layer):
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  input_dim: int | None = None, input_shape: Any = None, name: str | None = None,
                  **kwargs: Any):
-        for key in ("activity_regularizer", "kernel_constraint", "bias_constraint",
+        for key in ("kernel_constraint", "bias_constraint",
                     "quantization_config", "lora_rank"):
             if kwargs.pop(key, None) is not None:
                 raise ValueError(tr("Dense: `{key}` is not supported by tinygrad_es; pass None",

@@ -47,8 +47,8 @@ class Embedding(Layer):
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
                  embeddings_regularizer: Any = None, mask_zero: bool = False,
                  weights: Any = None, **kwargs: Any):
-        pop_unsupported(kwargs, "Embedding", ("embeddings_constraint", "activity_regularizer",
-                                              "lora_rank", "quantization_config"))
+        pop_unsupported(kwargs, "Embedding", ("embeddings_constraint", "lora_rank",
+                                              "quantization_config"))
         kwargs.pop("lora_alpha", None)
         for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -102,4 +102,5 @@ class Embedding(Layer):
                 "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                 "mask_zero": self.mask_zero}

@@ -34,7 +34,7 @@ _NO_BUILD_CONFIG = {  # Keras writes no build_config for layers built at creatio
     "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "Reshape", "MaxPooling1D",
     "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D",
     "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D"}
-_CONV = {"activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+_CONV = {"kernel_constraint": None, "bias_constraint": None}
 _KERAS_DEFAULTS = {  # Keras's config fields we do not have, at the values we implement
     "Dense": {"kernel_constraint": None, "bias_constraint": None, "quantization_config": None},
     "Conv1D": _CONV, "Conv2D": _CONV, "Conv2DTranspose": _CONV,
@@ -78,7 +78,8 @@ def layer_to_keras(entry: dict[str, Any]) -> dict[str, Any]:
         config["dtype"] = _policy(config.get("dtype"))
     config.update({k: v for k, v in _KERAS_DEFAULTS.get(cls, {}).items() if k not in config})
     for key in ("kernel_regularizer", "bias_regularizer", "kernel_initializer",
-                "bias_initializer", "alpha_initializer", "alpha_regularizer"):
+                "bias_initializer", "alpha_initializer", "alpha_regularizer",
+                "activity_regularizer", "embeddings_regularizer"):
         if isinstance(config.get(key), dict):
             config[key] = _kerasify(config[key], f"keras.{key.split('_')[1]}s")
     out = {**entry, "module": "keras.layers", "class_name": cls, "config": config}

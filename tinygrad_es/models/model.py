@@ -87,8 +87,8 @@ class Model(Trainer, Layer):
         node of a bigger functional model when called on KerasTensors."""
         if not isinstance(inputs, Tensor) and is_symbolic(inputs):
             return call_symbolic(self, inputs)
-        if base.CALL_LOSSES_USED[0]:
-            self._clear_call_losses()
+        if base.CALL_LOSSES_USED[0] and not base.CALL_DEPTH[0]:
+            return self._outermost_call(inputs, training, mask)
         inputs = self._convert_inputs(inputs)
         if not self.built and type(self).build is not Model.build:  # a subclass's own build
             self.build(map_structure(lambda t: (None,) + t.data.shape[1:], inputs))

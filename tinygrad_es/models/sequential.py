@@ -167,8 +167,8 @@ class Sequential(Model):
         """Run the layers on x (ndarray or Tensor) and return the output Tensor with its graph."""
         if not isinstance(x, Tensor) and is_symbolic(x):
             return call_symbolic(self, x)  # this model as one node of a functional model
-        if base.CALL_LOSSES_USED[0]:
-            self._clear_call_losses()
+        if base.CALL_LOSSES_USED[0] and not base.CALL_DEPTH[0]:
+            return self._outermost_call(x, training, mask)
         if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
             x = self._convert_input(x)
         if not self.built:
