@@ -12,7 +12,7 @@ from tinygrad_es.models.functional import Functional
 from tinygrad_es.models.sequential import Sequential
 
 __all__ = ["Model", "Functional", "Sequential", "load_model", "save_model", "ModelFileError",
-           "from_keras"]
+           "from_keras", "clone_model"]
 
 # The model classes a saved file may name (nothing else is instantiated from a file).
 MODEL_CLASSES = {"Sequential": Sequential, "Functional": Functional}
@@ -53,3 +53,33 @@ def from_keras(keras_model: Any) -> Model:
     from tinygrad_es.models.keras_format import from_keras as convert
 
     return convert(keras_model, MODEL_CLASSES)
+
+
+def clone_model(model: Model, input_tensors: Any = None, clone_function: Any = None,
+                **kwargs: Any) -> Model:
+    """A new model with ``model``'s architecture and new weights, as Keras's ``clone_model``: each
+    layer rebuilt from its config (the same names; weights initialized afresh, not copied), or, for
+    a Sequential, by ``clone_function(layer)``. Another model class is rebuilt with its own
+    ``from_config(get_config())``.
+
+    Example:
+        >>> from tinygrad_es import Input, layers
+        >>> model = Sequential([Input((3,)), layers.Dense(2, name="out")])
+        >>> twin = clone_model(model); twin.layers[0].name, twin.layers[0] is model.layers[0]
+        ('out', False)
+    """
+    from tinygrad_es.layers import InputLayer
+
+    if input_tensors is not None or kwargs or (
+            clone_function is not None and type(model) is not Sequential):
+        raise ValueError(tr("clone_model: tinygrad_es clones a model from its config, and takes "
+                            "`clone_function` for a Sequential model only; received "
+                            "input_tensors={inputs!r}, clone_function={fn!r}, other arguments "
+                            "{names}", inputs=input_tensors, fn=clone_function,
+                            names=sorted(kwargs)))
+    if clone_function is None:
+        return type(model).from_config(model.get_config())
+    inputs = [InputLayer(batch_shape=layer.batch_shape, dtype=layer.dtype)
+              for layer in model._layers if layer not in model._stack]
+    return Sequential(inputs + [clone_function(layer) for layer in model._stack],
+                      name=model.name)

@@ -16,7 +16,7 @@ from tinygrad_es.utils.py_dataset import PyDataset
 from tinygrad_es.utils.sequence_utils import pad_sequences
 
 __all__ = ["set_random_seed", "to_categorical", "clear_session", "Progbar", "PyDataset",
-           "Sequence", "pad_sequences", "split_dataset", "unpack_x_y_sample_weight"]
+           "Sequence", "pad_sequences", "split_dataset", "unpack_x_y_sample_weight", "normalize"]
 
 Sequence = PyDataset   # Keras 3 keeps the old name as an alias
 
@@ -31,6 +31,29 @@ def unpack_x_y_sample_weight(data: Any) -> tuple:
     from tinygrad_es.models.data_adapter import unpack_x_y_sample_weight as unpack
 
     return unpack(data)
+
+
+def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
+    """x divided by its ``order``-norm along ``axis`` (a zero norm divides by 1), as Keras's
+    ``keras.utils.normalize``: an array gives an array; a Tensor gives ``ops.normalize``'s Tensor.
+
+    Example:
+        >>> normalize(np.array([[3.0, 4.0], [0.0, 0.0]]))
+        array([[0.6, 0.8],
+               [0. , 0. ]])
+    """
+    from tinygrad_es.tensor import Tensor
+
+    if isinstance(x, Tensor):
+        from tinygrad_es.ops.nn import normalize as ops_normalize
+
+        return ops_normalize(x, axis=axis, order=order)
+    x = np.asarray(x)
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    # NOTE: Keras expands the norms at ``axis or -1``, so axis=0 divides by them along the last
+    # axis (wrong numbers for a square x, an error otherwise); here at ``axis``
+    return x / np.expand_dims(norm, axis)
 
 
 def set_random_seed(seed: int) -> None:
