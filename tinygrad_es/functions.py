@@ -171,8 +171,8 @@ class Linear(Function):
     elementwise = False
     derivatives = ("{g} @ {y}ᵀ", "{x}ᵀ @ {g}", "Σ {g} over the rows")
     # A captured step (jit_codegen.py) hands backward the arrays where the gradients of W and b
-    # belong (views of the optimizer's flat buffer): matmul and the sum write them there, the
-    # values they would give in a new array, and no copy follows.
+    # belong (views of the optimizer's packed gradient buffers): matmul and the sum write them
+    # there, the values they would give in a new array, and no copy follows.
     gradients_out = True
 
     def forward(self, x, w, b):

@@ -58,10 +58,16 @@ def _col2im(cols: np.ndarray, padded_shape: tuple, kernel: tuple, strides: tuple
     out = cols.shape[1:1 + rank]
     grad = np.zeros(padded_shape, dtype=cols.dtype)
     for tap in np.ndindex(*kernel):  # one strided slice per kernel tap: a loop over taps only
-        where = tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
-                      for t, d, o, s in zip(tap, dilation, out, strides))
-        grad[(slice(None),) + where] += cols[(slice(None),) * (rank + 1) + tap]
+        grad[_tap(tap, out, strides, dilation)] += cols[(slice(None),) * (rank + 1) + tap]
     return grad
+
+
+def _tap(tap: tuple, out: tuple, strides: tuple, dilation: tuple | None = None) -> tuple:
+    """The index of one kernel tap's pixels over every window: ``xp[_tap(...)]`` is
+    (batch, *out, channels)."""
+    dilation = dilation or (1,) * len(tap)
+    return (slice(None),) + tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
+                                  for t, d, o, s in zip(tap, dilation, out, strides))
 
 
 def _pad(x: np.ndarray, padding: Pairs, value: float = 0.0) -> np.ndarray:
@@ -196,12 +202,6 @@ class MaxPool(Function):
         for k, tap in enumerate(np.ndindex(*self.pool_size)):
             grad[_tap(tap, self.out, self.strides)] += np.where(first == k, grad_output, 0)
         return _crop(grad, self.padding)
-
-
-def _tap(tap: tuple, out: tuple, strides: tuple) -> tuple:
-    """The index of one tap's pixels over every window: ``xp[_tap(...)]`` is (batch, *out, c)."""
-    return (slice(None),) + tuple(slice(t, t + (o - 1) * s + 1, s)
-                                  for t, o, s in zip(tap, out, strides))
 
 
 class AvgPool(Function):

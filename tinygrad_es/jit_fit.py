@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_es.jit_codegen import compile_step, trace
-from tinygrad_es.layers import base as layers_base
 from tinygrad_es.jit_program import _NotCapturable, build, recording, same
+from tinygrad_es.layers import base as layers_base
 from tinygrad_es.tensor import Tensor
 
 __all__ = ["StepJit", "fit_reason"]
@@ -126,7 +126,8 @@ class StepJit:
             return False  # several inputs or outputs (lists, dicts): eager
         key = (x.shape, x.dtype, None if y is None else (y.shape, y.dtype),
                None if sample_weight is None else (sample_weight.shape, sample_weight.dtype),
-               id(model._loss_fn), id(model.optimizer), model._loss_weights, layers_base.losses_possible())
+               id(model._loss_fn), id(model.optimizer), model._loss_weights,
+               layers_base.losses_possible())
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= _MAX_PROGRAMS:
@@ -175,7 +176,8 @@ class _Entry:
         self.guard: Any = None
 
     def capture(self, model: Any, x: Any, y: Any, sample_weight: Any) -> bool:
-        # the capture runs on private copies: the replays copy each new batch into them
+        # the capture runs on private copies: the generic replay copies each new batch into
+        # them (the generated step reads a batch as given where nothing views its buffer)
         bx, by, bsw = (None if a is None else a.copy() for a in (x, y, sample_weight))
         y_pred, loss, weights = self._record(model, bx, by, bsw)
         model._apply_update(weights)

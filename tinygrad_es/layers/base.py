@@ -35,6 +35,7 @@ def weights_may_have_changed() -> None:
     global generation
     generation += 1
 
+
 # Set once any layer calls add_loss: only then does a call clear the losses of the last call
 # (so that models that never use add_loss pay nothing for it). As in Keras, the outermost call
 # (a layer or model not called inside another's call) clears its own and its layers' losses;
